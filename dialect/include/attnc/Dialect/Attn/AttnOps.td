@@ -1,0 +1,408 @@
+//===- AttnOps.td - attn dialect operations ----------------*- tablegen -*-===//
+
+#ifndef ATTN_OPS_TD
+#define ATTN_OPS_TD
+
+include "attnc/Dialect/Attn/AttnDialect.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/IR/OpBase.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+//===----------------------------------------------------------------------===//
+// Reformer LSH primitives
+//===----------------------------------------------------------------------===//
+
+def Attn_HashBucketOp : Attn_Op<"hash_bucket", [Pure]> {
+  let summary = "angular locality-sensitive hashing of vectors into buckets";
+  let description = [{
+    For every round r, projects each vector x[b, h, l, :] with the rotation
+    matrix rot[h, :, r, :] (shape [D, N/2]) and takes
+    `argmax([x·rot, −x·rot])` (the first index wins ties). The result is
+    i32[B, H, R, L] with values in [0, N). Rotations come either from the
+    `rotations` operand (f32[H, D, R, N/2]) or from the counter-based
+    generator seeded by `seed`; exactly one of the two is given.
+
+    Example:
+
+    ```mlir
+    %b = attn.hash_bucket %qk {buckets = 8 : i64, rounds = 2 : i64, seed = 42 : i64}
+        : tensor<?x?x?x64xf32> -> tensor<?x?x2x?xi32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$x,
+                       Optional<Attn_FloatTensor>:$rotations,
+                       I64Attr:$buckets,
+                       I64Attr:$rounds,
+                       OptionalAttr<I64Attr>:$seed);
+  let results = (outs Attn_IntTensor:$result);
+  let assemblyFormat = [{
+    $x (`rotations` `(` $rotations^ `:` type($rotations) `)`)? attr-dict
+    `:` type($x) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_SortChunkOp : Attn_Op<"sort_chunk", [Pure]> {
+  let summary = "stable sort of positions by bucket, with its inverse";
+  let description = [{
+    Within each (b, h), sorts the R·L flattened (round, position) entries
+    stably by (bucket + r·N, flat index). `order` holds, for every sorted
+    slot, the original position; `undo` is the inverse permutation. Both are
+    i32[B, H, R, L]. `chunk` is the chunk length the consumer attends in; a
+    trailing partial chunk is allowed.
+
+    Example:
+
+    ```mlir
+    %order, %undo = attn.sort_chunk %b {chunk = 64 : i64}
+        : tensor<?x?x2x?xi32> -> tensor<?x?x2x?xi32>, tensor<?x?x2x?xi32>
+    ```
+  }];
+  let arguments = (ins Attn_IntTensor:$buckets, I64Attr:$chunk);
+  let results = (outs Attn_IntTensor:$order, Attn_IntTensor:$undo);
+  let assemblyFormat = [{
+    $buckets attr-dict `:` type($buckets) `->` type($order) `,` type($undo)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_ChunkedAttendOp : Attn_Op<"chunked_attend", [Pure]> {
+  let summary = "attention inside chunks of a sorted order (Reformer)";
+  let description = [{
+    Gathers q, k, v in `order`, splits every round's sorted sequence into
+    chunks of `chunk`, and lets each chunk attend to itself plus `before`
+    chunks before and `after` chunks after (wrapping around). Keys are
+    normalised to unit L2 norm when `normalize_keys`; `causal` masks keys
+    after the query, `self_mask` makes a token attend to itself only when
+    nothing else is allowed. Yields `out` f32[B, H, R, L, Dv] and the
+    log-sum-exp `lse` f32[B, H, R, L], both in original positions.
+
+    Example:
+
+    ```mlir
+    %o, %lse = attn.chunked_attend %qk, %qk, %v, %order {chunk = 64 : i64, causal = true}
+        : tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x2x?xi32>
+        -> tensor<?x?x2x?x64xf32>, tensor<?x?x2x?xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$q, Attn_FloatTensor:$k,
+                       Attn_FloatTensor:$v, Attn_IntTensor:$order,
+                       I64Attr:$chunk,
+                       DefaultValuedAttr<I64Attr, "1">:$before,
+                       DefaultValuedAttr<I64Attr, "0">:$after,
+                       DefaultValuedAttr<BoolAttr, "false">:$causal,
+                       DefaultValuedAttr<BoolAttr, "true">:$self_mask,
+                       DefaultValuedAttr<BoolAttr, "true">:$normalize_keys);
+  let results = (outs Attn_FloatTensor:$out, Attn_FloatTensor:$lse);
+  let assemblyFormat = [{
+    $q `,` $k `,` $v `,` $order attr-dict `:` type($q) `,` type($k) `,`
+    type($v) `,` type($order) `->` type($out) `,` type($lse)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_CombineRoundsOp : Attn_Op<"combine_rounds", [Pure]> {
+  let summary = "merges hash rounds weighted by softmax over their lse";
+  let description = [{
+    result[b, h, l, :] = Σ_r w_r · out[b, h, r, l, :] with
+    w_r = exp(lse_r − logsumexp_r lse_r).
+
+    Example:
+
+    ```mlir
+    %y = attn.combine_rounds %o, %lse
+        : tensor<?x?x2x?x64xf32>, tensor<?x?x2x?xf32> -> tensor<?x?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$out, Attn_FloatTensor:$lse);
+  let results = (outs Attn_FloatTensor:$result);
+  let assemblyFormat = [{
+    $out `,` $lse attr-dict `:` type($out) `,` type($lse) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_LshAttendOp : Attn_Op<"lsh_attend", [Pure]> {
+  let summary = "shared-QK Reformer attention (composite)";
+  let description = [{
+    hash_bucket + sort_chunk + chunked_attend + combine_rounds on a shared
+    query/key tensor. `attn-expand-lsh` rewrites it into those four ops.
+    Exactly one of `seed` and the `rotations` operand is given.
+
+    Example:
+
+    ```mlir
+    %y = attn.lsh_attend %qk, %v {buckets = 8 : i64, rounds = 2 : i64, chunk = 64 : i64, seed = 1 : i64}
+        : tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32> -> tensor<?x?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$qk, Attn_FloatTensor:$v,
+                       Optional<Attn_FloatTensor>:$rotations,
+                       I64Attr:$buckets, I64Attr:$rounds, I64Attr:$chunk,
+                       DefaultValuedAttr<I64Attr, "1">:$before,
+                       DefaultValuedAttr<I64Attr, "0">:$after,
+                       DefaultValuedAttr<BoolAttr, "false">:$causal,
+                       OptionalAttr<I64Attr>:$seed);
+  let results = (outs Attn_FloatTensor:$result);
+  let assemblyFormat = [{
+    $qk `,` $v (`rotations` `(` $rotations^ `:` type($rotations) `)`)?
+    attr-dict `:` type($qk) `,` type($v) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Dense-family attention
+//===----------------------------------------------------------------------===//
+
+def Attn_WindowedAttendOp : Attn_Op<"windowed_attend", [Pure]> {
+  let summary = "sliding-window attention with dilation and global tokens";
+  let description = [{
+    Query i attends to keys i − left·dilation … i + right·dilation in steps
+    of `dilation` (causal is `right = 0`). Positions listed in `global` see
+    every key and are seen by every query (Longformer); positions ≥ L are
+    ignored. Scale is 1/sqrt(D).
+
+    Example:
+
+    ```mlir
+    %y = attn.windowed_attend %q, %k, %v {left = 128 : i64, right = 128 : i64,
+                                          global = array<i64: 0>}
+        : tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>
+        -> tensor<?x?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$q, Attn_FloatTensor:$k,
+                       Attn_FloatTensor:$v,
+                       I64Attr:$left, I64Attr:$right,
+                       DefaultValuedAttr<I64Attr, "1">:$dilation,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$global);
+  let results = (outs Attn_FloatTensor:$result);
+  let assemblyFormat = [{
+    $q `,` $k `,` $v attr-dict `:` type($q) `,` type($k) `,` type($v)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_AttendOp : Attn_Op<"attend", [IsolatedFromAbove,
+    RecursiveMemoryEffects]> {
+  let summary = "generic attention with mask and score functions";
+  let description = [{
+    softmax over j of score(scale · q_i · k_j) where mask, times v. The
+    `mask` region receives (b, h, i, j) as `index` values and yields an
+    `i1`; the `score` region receives the scaled score `s : f32` then
+    (b, h, i, j) and yields an `f32`. Both receive every `captures` operand
+    as trailing block arguments (regions are isolated from above). `causal`
+    is shorthand for a mask `j <= i`; without `scale`, 1/sqrt(D) is used.
+    A row with no allowed key yields zeros.
+
+    Example (a BigBird-style block layout and soft-capping):
+
+    ```mlir
+    %y = attn.attend %q, %k, %v captures(%layout : tensor<?x?x?xi32>)
+        : tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>
+        -> tensor<?x?x?x64xf32>
+      mask {
+      ^bb0(%b: index, %h: index, %i: index, %j: index, %l: tensor<?x?x?xi32>):
+        %c64 = arith.constant 64 : index
+        %ib = arith.divsi %i, %c64 : index
+        %jb = arith.divsi %j, %c64 : index
+        %x = tensor.extract %l[%h, %ib, %jb] : tensor<?x?x?xi32>
+        %zero = arith.constant 0 : i32
+        %m = arith.cmpi ne, %x, %zero : i32
+        attn.yield %m : i1
+      }
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$q, Attn_FloatTensor:$k,
+                       Attn_FloatTensor:$v,
+                       Variadic<Attn_AnyTensor>:$captures,
+                       OptionalAttr<F32Attr>:$scale,
+                       UnitAttr:$causal);
+  let results = (outs Attn_FloatTensor:$result);
+  let regions = (region AnyRegion:$mask, AnyRegion:$score);
+  let assemblyFormat = [{
+    $q `,` $k `,` $v (`captures` `(` $captures^ `:` type($captures) `)`)?
+    attr-dict `:` type($q) `,` type($k) `,` type($v) `->` type($result)
+    (`mask` $mask^)? (`score` $score^)?
+  }];
+  let hasRegionVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Reversible residual block
+//===----------------------------------------------------------------------===//
+
+def Attn_ReversibleBlockOp : Attn_Op<"reversible_block", [IsolatedFromAbove,
+    RecursiveMemoryEffects]> {
+  let summary = "reversible residual block y1 = x1 + F(x2), y2 = x2 + G(y1)";
+  let description = [{
+    A RevNet/Reformer block: the inputs can be recomputed from the outputs
+    (x2 = y2 − G(y1), x1 = y1 − F(x2)), so activations need not be stored
+    for the backward pass. `f` maps a value of x2's type to x1's type and
+    `g` maps y1's type to x2's type; both receive every `captures` operand
+    (weights) as trailing block arguments.
+
+    Example:
+
+    ```mlir
+    %y1, %y2 = attn.reversible_block %x1, %x2 captures(%w : tensor<64x64xf32>)
+        : tensor<?x?x64xf32>, tensor<?x?x64xf32> -> tensor<?x?x64xf32>, tensor<?x?x64xf32>
+      f {
+      ^bb0(%x: tensor<?x?x64xf32>, %wf: tensor<64x64xf32>):
+        %r = attn.linear %x, %wf : tensor<?x?x64xf32>, tensor<64x64xf32> -> tensor<?x?x64xf32>
+        attn.yield %r : tensor<?x?x64xf32>
+      } g {
+      ^bb0(%x: tensor<?x?x64xf32>, %wg: tensor<64x64xf32>):
+        %r = attn.gelu %x : tensor<?x?x64xf32>
+        attn.yield %r : tensor<?x?x64xf32>
+      }
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$x1, Attn_FloatTensor:$x2,
+                       Variadic<Attn_AnyTensor>:$captures);
+  let results = (outs Attn_FloatTensor:$y1, Attn_FloatTensor:$y2);
+  let regions = (region SizedRegion<1>:$f, SizedRegion<1>:$g);
+  let assemblyFormat = [{
+    $x1 `,` $x2 (`captures` `(` $captures^ `:` type($captures) `)`)?
+    attr-dict `:` type($x1) `,` type($x2) `->` type($y1) `,` type($y2)
+    `f` $f `g` $g
+  }];
+  let hasRegionVerifier = 1;
+}
+
+def Attn_YieldOp : Attn_Op<"yield", [Pure, Terminator, ReturnLike,
+    ParentOneOf<["AttendOp", "ReversibleBlockOp"]>]> {
+  let summary = "yields the value of an attend or reversible_block region";
+  let description = [{
+    Terminates a `mask`, `score`, `f` or `g` region with the single value
+    it computes.
+
+    Example:
+
+    ```mlir
+    attn.yield %m : i1
+    ```
+  }];
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+}
+
+//===----------------------------------------------------------------------===//
+// Dense helpers: what a real layer needs around attention
+//===----------------------------------------------------------------------===//
+
+def Attn_LinearOp : Attn_Op<"linear", [Pure]> {
+  let summary = "x[..., M] · w[M, N] (+ bias[N])";
+  let description = [{
+    Example:
+
+    ```mlir
+    %y = attn.linear %x, %w, %b : tensor<?x?x512xf32>, tensor<512x256xf32>, tensor<256xf32>
+        -> tensor<?x?x256xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$x, Attn_FloatTensor:$w,
+                       Optional<Attn_FloatTensor>:$bias);
+  let results = (outs Attn_FloatTensor:$result);
+  let assemblyFormat = [{
+    $x `,` $w (`,` $bias^)? attr-dict `:` type($x) `,` type($w)
+    (`,` type($bias)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_LayerNormOp : Attn_Op<"layer_norm", [Pure]> {
+  let summary = "layer normalisation over the last dimension";
+  let description = [{
+    (x − mean) / sqrt(var + eps), then · gamma + beta when both are given
+    (each of shape [N] for x[..., N]).
+
+    Example:
+
+    ```mlir
+    %y = attn.layer_norm %x, %g, %b {eps = 1.0e-05 : f32}
+        : tensor<?x?x64xf32>, tensor<64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$x, Variadic<Attn_FloatTensor>:$affine,
+                       DefaultValuedAttr<F32Attr, "1.0e-5f">:$eps);
+  let results = (outs Attn_FloatTensor:$result);
+  let assemblyFormat = [{
+    $x (`,` $affine^)? attr-dict `:` type($x) (`,` type($affine)^)?
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+class Attn_UnaryOp<string mnemonic, string what>
+    : Attn_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = what;
+  let description = "Elementwise. Example: `%y = attn." # mnemonic #
+                    " %x : tensor<?x?x64xf32>`";
+  let arguments = (ins Attn_FloatTensor:$x);
+  let results = (outs Attn_FloatTensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x)";
+}
+
+def Attn_GeluOp : Attn_UnaryOp<"gelu", "GELU, tanh approximation">;
+def Attn_ReluOp : Attn_UnaryOp<"relu", "max(x, 0)">;
+
+class Attn_BinaryOp<string mnemonic, string what>
+    : Attn_Op<mnemonic, [Pure]> {
+  let summary = what;
+  let description = [{
+    Elementwise with trailing-dimension broadcasting: the shorter operand's
+    dimensions must match the longer one's trailing dimensions.
+
+    Example: `%z = attn.}] # mnemonic # [{ %x, %y : tensor<?x?x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>`
+  }];
+  let arguments = (ins Attn_FloatTensor:$lhs, Attn_FloatTensor:$rhs);
+  let results = (outs Attn_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_AddOp : Attn_BinaryOp<"add", "elementwise sum with broadcasting">;
+def Attn_SubOp : Attn_BinaryOp<"sub", "elementwise difference with broadcasting">;
+def Attn_MulOp : Attn_BinaryOp<"mul", "elementwise product with broadcasting">;
+
+def Attn_SplitHeadsOp : Attn_Op<"split_heads", [Pure]> {
+  let summary = "[B, L, H·D] -> [B, H, L, D]";
+  let description = [{
+    `heads` is an `index` value: a constant, or a dimension read from a
+    kernel parameter at run time.
+
+    Example:
+
+    ```mlir
+    %c8 = arith.constant 8 : index
+    %y = attn.split_heads %x, %c8 : tensor<?x?x512xf32> -> tensor<?x8x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$x, Index:$heads);
+  let results = (outs Attn_FloatTensor:$result);
+  let assemblyFormat = "$x `,` $heads attr-dict `:` type($x) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Attn_MergeHeadsOp : Attn_Op<"merge_heads", [Pure]> {
+  let summary = "[B, H, L, D] -> [B, L, H·D]";
+  let description = [{
+    Example:
+
+    ```mlir
+    %y = attn.merge_heads %x : tensor<?x8x?x64xf32> -> tensor<?x?x512xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$x);
+  let results = (outs Attn_FloatTensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+#endif // ATTN_OPS_TD

@@ -1,0 +1,20 @@
+//===- AttnDialect.cpp - the attn dialect ---------------------------------===//
+#include "attnc/Dialect/Attn/AttnDialect.h"
+#include "attnc/Dialect/Attn/AttnOps.h"
+
+using namespace mlir;
+using namespace attnc::attn;
+
+#include "attnc/Dialect/Attn/AttnDialect.cpp.inc"
+
+void AttnDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "attnc/Dialect/Attn/AttnOps.cpp.inc"
+      >();
+}
+
+void attnc::registerAllAttnDialects(DialectRegistry &registry) {
+  registry.insert<AttnDialect, func::FuncDialect, arith::ArithDialect,
+                  math::MathDialect, tensor::TensorDialect>();
+}

@@ -1,0 +1,505 @@
+//===- AttnOps.cpp - attn dialect operations and their verifiers ----------===//
+//
+// Verifier messages start lowercase and name the operand, the dimension and
+// both values, so that a user who wrote the program (or IR) by hand can see
+// what to change. A `?` dimension is compatible with anything: it is checked
+// when the generated kernel runs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Dialect/Attn/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/SmallSet.h"
+
+using namespace mlir;
+using namespace attnc::attn;
+
+namespace {
+
+/// Reports the first shape problem of one op. Each check returns false once
+/// anything failed, so a verifier can chain checks with `&&` and emit one
+/// diagnostic.
+class ShapeChecker {
+public:
+  explicit ShapeChecker(Operation *op) : op(op) {}
+
+  bool rank(Value v, StringRef name, int64_t expected, StringRef layout) {
+    if (failed)
+      return false;
+    int64_t r = shape(v).size();
+    if (r == expected)
+      return true;
+    fail() << "expects " << name << " of rank " << expected << " ("
+                  << layout << "), got rank " << r;
+    return false;
+  }
+
+  bool minRank(Value v, StringRef name, int64_t minimum) {
+    if (failed)
+      return false;
+    int64_t r = shape(v).size();
+    if (r >= minimum)
+      return true;
+    fail() << "expects " << name << " of rank at least " << minimum
+                  << ", got rank " << r;
+    return false;
+  }
+
+  /// a[ai] must equal b[bi]; `dim` names the dimension (e.g. "L").
+  bool same(Value a, StringRef aName, int64_t ai, Value b, StringRef bName,
+            int64_t bi, StringRef dim) {
+    if (failed)
+      return false;
+    int64_t x = at(a, ai), y = at(b, bi);
+    if (ShapedType::isDynamic(x) || ShapedType::isDynamic(y) || x == y)
+      return true;
+    fail() << aName << " dimension " << norm(a, ai) << " (" << dim
+                  << " = " << x << ") does not match " << bName
+                  << " dimension " << norm(b, bi) << " (" << dim << " = " << y
+                  << ")";
+    return false;
+  }
+
+  /// a[ai] must equal a value that comes from an attribute or constant.
+  bool equals(Value a, StringRef aName, int64_t ai, int64_t expected,
+              StringRef what) {
+    if (failed)
+      return false;
+    int64_t x = at(a, ai);
+    if (ShapedType::isDynamic(x) || ShapedType::isDynamic(expected) ||
+        x == expected)
+      return true;
+    fail() << aName << " dimension " << norm(a, ai) << " is " << x
+                  << " but " << what << " is " << expected;
+    return false;
+  }
+
+  bool sameElementType(Value a, StringRef aName, Value b, StringRef bName) {
+    if (failed)
+      return false;
+    Type x = elem(a), y = elem(b);
+    if (x == y)
+      return true;
+    fail() << bName << " element type " << y << " does not match "
+                  << aName << " element type " << x;
+    return false;
+  }
+
+  /// Integer attribute bounds, e.g. "rounds must be at least 1, got 0".
+  bool atLeast(int64_t value, int64_t minimum, StringRef what) {
+    if (failed)
+      return false;
+    if (value >= minimum)
+      return true;
+    fail() << what << " must be at least " << minimum << ", got "
+                  << value;
+    return false;
+  }
+
+  InFlightDiagnostic fail() {
+    failed = true;
+    return op->emitOpError();
+  }
+  LogicalResult result() const { return failure(failed); }
+
+private:
+  static ArrayRef<int64_t> shape(Value v) {
+    return cast<RankedTensorType>(v.getType()).getShape();
+  }
+  static Type elem(Value v) {
+    return cast<RankedTensorType>(v.getType()).getElementType();
+  }
+  // Negative indices count from the end, like Python.
+  static int64_t norm(Value v, int64_t i) {
+    return i < 0 ? int64_t(shape(v).size()) + i : i;
+  }
+  static int64_t at(Value v, int64_t i) { return shape(v)[norm(v, i)]; }
+
+  Operation *op;
+  bool failed = false;
+};
+
+/// q [B, H, Lq, D], k [B, H, Lk, D], v [B, H, Lk, Dv] -> result [B, H, Lq, Dv].
+bool checkQKV(ShapeChecker &c, Value q, Value k, Value v, Value result) {
+  const char *layout = "[B, H, L, D]";
+  return c.rank(q, "q", 4, layout) && c.rank(k, "k", 4, layout) &&
+         c.rank(v, "v", 4, layout) && c.rank(result, "result", 4, layout) &&
+         c.sameElementType(q, "q", k, "k") &&
+         c.sameElementType(q, "q", v, "v") &&
+         c.same(k, "k", 0, q, "q", 0, "B") &&
+         c.same(k, "k", 1, q, "q", 1, "H") &&
+         c.same(k, "k", 3, q, "q", 3, "D") &&
+         c.same(v, "v", 0, q, "q", 0, "B") &&
+         c.same(v, "v", 1, q, "q", 1, "H") &&
+         c.same(v, "v", 2, k, "k", 2, "L") &&
+         c.same(result, "result", 0, q, "q", 0, "B") &&
+         c.same(result, "result", 1, q, "q", 1, "H") &&
+         c.same(result, "result", 2, q, "q", 2, "L") &&
+         c.same(result, "result", 3, v, "v", 3, "D");
+}
+
+/// Bucket count, rounds and the source of rotations, shared by hash_bucket
+/// and lsh_attend. x is [B, H, L, D]; rotations are [H, D, R, N/2].
+bool checkHashing(ShapeChecker &c, Operation *op, Value x, Value rotations,
+                  int64_t buckets, int64_t rounds, bool hasSeed) {
+  if (!c.atLeast(buckets, 2, "buckets") || !c.atLeast(rounds, 1, "rounds"))
+    return false;
+  if (buckets % 2 != 0) {
+    c.fail() << "buckets must be even (argmax over [x·R, −x·R]), got "
+             << buckets;
+    return false;
+  }
+  if (bool(rotations) == hasSeed) {
+    c.fail() << (hasSeed ? "takes either 'seed' or a rotations operand, not "
+                           "both"
+                         : "expects either a 'seed' attribute or a rotations "
+                           "operand");
+    return false;
+  }
+  if (!rotations)
+    return true;
+  return c.rank(rotations, "rotations", 4, "[H, D, R, N/2]") &&
+         c.same(rotations, "rotations", 0, x, "x", 1, "H") &&
+         c.same(rotations, "rotations", 1, x, "x", 3, "D") &&
+         c.equals(rotations, "rotations", 2, rounds, "rounds") &&
+         c.equals(rotations, "rotations", 3, buckets / 2, "buckets / 2");
+}
+
+bool compatible(Type a, Type b) {
+  auto x = dyn_cast<RankedTensorType>(a), y = dyn_cast<RankedTensorType>(b);
+  if (!x || !y)
+    return a == b;
+  return x.getElementType() == y.getElementType() &&
+         succeeded(verifyCompatibleShape(x.getShape(), y.getShape()));
+}
+
+/// A lambda region: one block whose arguments are `leading` then one per
+/// capture, ending in attn.yield of one value compatible with `yields`.
+/// An empty region (lambda not given) is accepted when `optional`.
+LogicalResult verifyLambda(Operation *op, Region &region, StringRef name,
+                           ArrayRef<Type> leading, StringRef leadingNames,
+                           OperandRange captures, Type yields, bool optional) {
+  if (region.empty()) {
+    if (optional)
+      return success();
+    return op->emitOpError() << name << " region must not be empty";
+  }
+  if (!region.hasOneBlock())
+    return op->emitOpError() << name << " region must have a single block";
+  Block &block = region.front();
+  size_t expected = leading.size() + captures.size();
+  if (block.getNumArguments() != expected)
+    return op->emitOpError()
+           << name << " region expects " << expected << " arguments ("
+           << leadingNames << " then " << captures.size()
+           << " captures), got " << block.getNumArguments();
+  for (auto [i, type] : llvm::enumerate(leading))
+    if (block.getArgument(i).getType() != type)
+      return op->emitOpError()
+             << name << " region argument " << i << " has type "
+             << block.getArgument(i).getType() << ", expected " << type;
+  for (auto [i, capture] : llvm::enumerate(captures)) {
+    Type argType = block.getArgument(leading.size() + i).getType();
+    if (argType != capture.getType())
+      return op->emitOpError()
+             << name << " region argument " << leading.size() + i
+             << " has type " << argType << ", expected the type of capture "
+             << i << " (" << capture.getType() << ")";
+  }
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield)
+    return op->emitOpError() << name << " region must end in attn.yield";
+  if (yield.getValues().size() != 1)
+    return op->emitOpError() << name << " region must yield exactly one "
+                             << "value, got " << yield.getValues().size();
+  Type got = yield.getValues().front().getType();
+  if (!compatible(got, yields))
+    return op->emitOpError() << name << " region yields " << got
+                             << ", expected " << yields;
+  return success();
+}
+
+} // namespace
+
+#define GET_OP_CLASSES
+#include "attnc/Dialect/Attn/AttnOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// LSH primitives
+//===----------------------------------------------------------------------===//
+
+LogicalResult HashBucketOp::verify() {
+  ShapeChecker c(*this);
+  Value x = getX(), r = getResult();
+  if (!(c.rank(x, "x", 4, "[B, H, L, D]") &&
+        c.rank(r, "result", 4, "[B, H, R, L]") &&
+        checkHashing(c, *this, x, getRotations(), getBuckets(), getRounds(),
+                     getSeed().has_value()) &&
+        c.same(r, "result", 0, x, "x", 0, "B") &&
+        c.same(r, "result", 1, x, "x", 1, "H") &&
+        c.equals(r, "result", 2, getRounds(), "rounds") &&
+        c.same(r, "result", 3, x, "x", 2, "L")))
+    return failure();
+  return success();
+}
+
+LogicalResult SortChunkOp::verify() {
+  ShapeChecker c(*this);
+  Value b = getBuckets();
+  if (!(c.rank(b, "buckets", 4, "[B, H, R, L]") &&
+        c.atLeast(getChunk(), 1, "chunk length")))
+    return failure();
+  for (auto [name, v] : {std::pair<StringRef, Value>{"order", getOrder()},
+                         {"undo", getUndo()}})
+    if (!compatible(v.getType(), b.getType()))
+      return emitOpError() << name << " type " << v.getType()
+                           << " does not match buckets type " << b.getType();
+  return success();
+}
+
+LogicalResult ChunkedAttendOp::verify() {
+  ShapeChecker c(*this);
+  Value q = getQ(), k = getK(), v = getV(), order = getOrder();
+  Value out = getOut(), lse = getLse();
+  const char *layout = "[B, H, L, D]";
+  bool ok =
+      c.rank(q, "q", 4, layout) && c.rank(k, "k", 4, layout) &&
+      c.rank(v, "v", 4, layout) &&
+      c.rank(order, "order", 4, "[B, H, R, L]") &&
+      c.rank(out, "out", 5, "[B, H, R, L, Dv]") &&
+      c.rank(lse, "lse", 4, "[B, H, R, L]") &&
+      c.atLeast(getChunk(), 1, "chunk length") &&
+      c.atLeast(getBefore(), 0, "before") &&
+      c.atLeast(getAfter(), 0, "after");
+  static const char *bhld[] = {"B", "H", "L", "D"};
+  static const char *bhrl[] = {"B", "H", "R", "L"};
+  for (int64_t i = 0; ok && i < 4; ++i)
+    ok = c.same(k, "k", i, q, "q", i, bhld[i]);
+  for (int64_t i = 0; ok && i < 3; ++i)
+    ok = c.same(v, "v", i, q, "q", i, bhld[i]);
+  ok = ok && c.same(order, "order", 0, q, "q", 0, "B") &&
+       c.same(order, "order", 1, q, "q", 1, "H") &&
+       c.same(order, "order", 3, q, "q", 2, "L");
+  for (int64_t i = 0; ok && i < 4; ++i) {
+    ok = c.same(out, "out", i, order, "order", i, bhrl[i]) &&
+         c.same(lse, "lse", i, order, "order", i, bhrl[i]);
+  }
+  ok = ok && c.same(out, "out", 4, v, "v", 3, "Dv");
+  return c.result();
+}
+
+LogicalResult CombineRoundsOp::verify() {
+  ShapeChecker c(*this);
+  Value out = getOut(), lse = getLse(), r = getResult();
+  bool ok = c.rank(out, "out", 5, "[B, H, R, L, Dv]") &&
+            c.rank(lse, "lse", 4, "[B, H, R, L]") &&
+            c.rank(r, "result", 4, "[B, H, L, Dv]");
+  static const char *names[] = {"B", "H", "R", "L"};
+  for (int64_t i = 0; ok && i < 4; ++i)
+    ok = c.same(lse, "lse", i, out, "out", i, names[i]);
+  ok = ok && c.same(r, "result", 0, out, "out", 0, "B") &&
+       c.same(r, "result", 1, out, "out", 1, "H") &&
+       c.same(r, "result", 2, out, "out", 3, "L") &&
+       c.same(r, "result", 3, out, "out", 4, "Dv");
+  return c.result();
+}
+
+LogicalResult LshAttendOp::verify() {
+  ShapeChecker c(*this);
+  Value qk = getQk(), v = getV(), r = getResult();
+  const char *layout = "[B, H, L, D]";
+  bool ok = c.rank(qk, "qk", 4, layout) && c.rank(v, "v", 4, layout) &&
+            c.rank(r, "result", 4, layout) &&
+            checkHashing(c, *this, qk, getRotations(), getBuckets(),
+                         getRounds(), getSeed().has_value()) &&
+            c.atLeast(getChunk(), 1, "chunk length") &&
+            c.atLeast(getBefore(), 0, "before") &&
+            c.atLeast(getAfter(), 0, "after") &&
+            c.same(v, "v", 0, qk, "qk", 0, "B") &&
+            c.same(v, "v", 1, qk, "qk", 1, "H") &&
+            c.same(v, "v", 2, qk, "qk", 2, "L") &&
+            c.same(r, "result", 0, qk, "qk", 0, "B") &&
+            c.same(r, "result", 1, qk, "qk", 1, "H") &&
+            c.same(r, "result", 2, qk, "qk", 2, "L") &&
+            c.same(r, "result", 3, v, "v", 3, "Dv");
+  (void)ok;
+  return c.result();
+}
+
+//===----------------------------------------------------------------------===//
+// Dense-family attention
+//===----------------------------------------------------------------------===//
+
+LogicalResult WindowedAttendOp::verify() {
+  ShapeChecker c(*this);
+  if (!(checkQKV(c, getQ(), getK(), getV(), getResult()) &&
+        c.atLeast(getLeft(), 0, "left window extent") &&
+        c.atLeast(getRight(), 0, "right window extent") &&
+        c.atLeast(getDilation(), 1, "dilation")))
+    return failure();
+  llvm::SmallSet<int64_t, 8> seen;
+  for (int64_t g : getGlobal()) {
+    if (g < 0)
+      return emitOpError() << "global position " << g << " is negative";
+    if (!seen.insert(g).second)
+      return emitOpError() << "global position " << g << " is listed twice";
+  }
+  return success();
+}
+
+LogicalResult AttendOp::verifyRegions() {
+  ShapeChecker c(*this);
+  if (!checkQKV(c, getQ(), getK(), getV(), getResult()))
+    return failure();
+  if (auto scale = getScale()) {
+    double s = scale->convertToDouble();
+    if (!std::isfinite(s) || s == 0.0)
+      return emitOpError() << "scale must be finite and non-zero, got " << s;
+  }
+  MLIRContext *ctx = getContext();
+  Type idx = IndexType::get(ctx), f32 = Float32Type::get(ctx);
+  if (failed(verifyLambda(*this, getMask(), "mask", {idx, idx, idx, idx},
+                          "b, h, i, j : index", getCaptures(),
+                          IntegerType::get(ctx, 1), /*optional=*/true)))
+    return failure();
+  return verifyLambda(*this, getScore(), "score", {f32, idx, idx, idx, idx},
+                      "s : f32, b, h, i, j : index", getCaptures(), f32,
+                      /*optional=*/true);
+}
+
+//===----------------------------------------------------------------------===//
+// Reversible residual block
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReversibleBlockOp::verifyRegions() {
+  Type x1 = getX1().getType(), x2 = getX2().getType();
+  if (!compatible(getY1().getType(), x1))
+    return emitOpError() << "y1 type " << getY1().getType()
+                         << " does not match x1 type " << x1;
+  if (!compatible(getY2().getType(), x2))
+    return emitOpError() << "y2 type " << getY2().getType()
+                         << " does not match x2 type " << x2;
+  // F reads x2 and is added to x1; G reads y1 (x1's type) and is added to x2.
+  if (failed(verifyLambda(*this, getF(), "f", {x2}, "x of x2's type",
+                          getCaptures(), x1, /*optional=*/false)))
+    return failure();
+  return verifyLambda(*this, getG(), "g", {x1}, "x of x1's type",
+                      getCaptures(), x2, /*optional=*/false);
+}
+
+//===----------------------------------------------------------------------===//
+// Dense helpers
+//===----------------------------------------------------------------------===//
+
+LogicalResult LinearOp::verify() {
+  ShapeChecker c(*this);
+  Value x = getX(), w = getW(), r = getResult();
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  bool ok = c.minRank(x, "x", 1) && c.rank(w, "w", 2, "[M, N]") &&
+            c.rank(r, "result", rank, "x's rank") &&
+            c.same(x, "x", -1, w, "w", 0, "M") &&
+            c.same(r, "result", -1, w, "w", 1, "N");
+  for (int64_t i = 0; ok && i + 1 < rank; ++i)
+    ok = c.same(r, "result", i, x, "x", i, "leading");
+  if (ok && getBias())
+    ok = c.rank(getBias(), "bias", 1, "[N]") &&
+         c.same(getBias(), "bias", 0, w, "w", 1, "N");
+  return c.result();
+}
+
+LogicalResult LayerNormOp::verify() {
+  ShapeChecker c(*this);
+  Value x = getX();
+  if (!c.minRank(x, "x", 1))
+    return failure();
+  if (getAffine().size() != 0 && getAffine().size() != 2)
+    return emitOpError() << "expects both gamma and beta or neither, got "
+                         << getAffine().size() << " affine operand(s)";
+  if (!(getEps().convertToDouble() > 0.0))
+    return emitOpError() << "eps must be positive, got "
+                         << getEps().convertToDouble();
+  for (auto [name, p] : llvm::zip(ArrayRef<StringRef>{"gamma", "beta"},
+                                  getAffine()))
+    if (!(c.rank(p, name, 1, "[N]") && c.same(p, name, 0, x, "x", -1, "N")))
+      return failure();
+  if (!compatible(getResult().getType(), x.getType()))
+    return emitOpError() << "result type " << getResult().getType()
+                         << " does not match x type " << x.getType();
+  return success();
+}
+
+/// Trailing-dimension broadcasting, shared by add, sub and mul.
+static LogicalResult verifyBroadcast(Operation *op, Value lhs, Value rhs,
+                                     Value result) {
+  auto l = cast<RankedTensorType>(lhs.getType());
+  auto r = cast<RankedTensorType>(rhs.getType());
+  ShapeChecker c(op);
+  if (!c.sameElementType(lhs, "lhs", rhs, "rhs"))
+    return failure();
+  Value longer = l.getRank() >= r.getRank() ? lhs : rhs;
+  Value shorter = longer == lhs ? rhs : lhs;
+  int64_t lr = std::max(l.getRank(), r.getRank());
+  int64_t sr = std::min(l.getRank(), r.getRank());
+  StringRef ln = longer == lhs ? "lhs" : "rhs";
+  StringRef sn = longer == lhs ? "rhs" : "lhs";
+  bool ok = c.rank(result, "result", lr, "the longer operand's rank");
+  for (int64_t i = 1; ok && i <= sr; ++i)
+    ok = c.same(shorter, sn, -i, longer, ln, -i, "trailing");
+  for (int64_t i = 0; ok && i < lr; ++i)
+    ok = c.same(result, "result", i, longer, ln, i, "broadcast");
+  return c.result();
+}
+
+LogicalResult AddOp::verify() {
+  return verifyBroadcast(*this, getLhs(), getRhs(), getResult());
+}
+LogicalResult SubOp::verify() {
+  return verifyBroadcast(*this, getLhs(), getRhs(), getResult());
+}
+LogicalResult MulOp::verify() {
+  return verifyBroadcast(*this, getLhs(), getRhs(), getResult());
+}
+
+LogicalResult SplitHeadsOp::verify() {
+  ShapeChecker c(*this);
+  Value x = getX(), r = getResult();
+  if (!(c.rank(x, "x", 3, "[B, L, H·D]") &&
+        c.rank(r, "result", 4, "[B, H, L, D]") &&
+        c.same(r, "result", 0, x, "x", 0, "B") &&
+        c.same(r, "result", 2, x, "x", 1, "L")))
+    return failure();
+  APInt heads;
+  if (!matchPattern(getHeads(), m_ConstantInt(&heads)))
+    return success(); // bound at run time
+  int64_t h = heads.getSExtValue();
+  if (!c.atLeast(h, 1, "heads") || !c.equals(r, "result", 1, h, "heads"))
+    return failure();
+  int64_t e = cast<RankedTensorType>(x.getType()).getDimSize(2);
+  if (ShapedType::isDynamic(e))
+    return success();
+  if (e % h != 0)
+    return emitOpError() << "heads " << h
+                         << " does not divide the model dimension " << e;
+  return c.equals(r, "result", 3, e / h, "model dimension / heads")
+             ? success()
+             : failure();
+}
+
+LogicalResult MergeHeadsOp::verify() {
+  ShapeChecker c(*this);
+  Value x = getX(), r = getResult();
+  if (!(c.rank(x, "x", 4, "[B, H, L, D]") &&
+        c.rank(r, "result", 3, "[B, L, H·D]") &&
+        c.same(r, "result", 0, x, "x", 0, "B") &&
+        c.same(r, "result", 1, x, "x", 2, "L")))
+    return failure();
+  auto s = cast<RankedTensorType>(x.getType()).getShape();
+  int64_t hd = ShapedType::isDynamic(s[1]) || ShapedType::isDynamic(s[3])
+                   ? ShapedType::kDynamic
+                   : s[1] * s[3];
+  return c.equals(r, "result", 2, hd, "H·D") ? success() : failure();
+}
