@@ -1,0 +1,159 @@
+//===- attnc.cpp - the attnc driver ---------------------------------------===//
+//
+// attnc FILE.attn --emit=ast|mlir|lowered   (like toyc -emit=)
+// attnc -x mlir FILE.mlir --emit=mlir|lowered
+//
+// --emit=halide and --emit=obj belong to the codegen stage and are reported
+// as not yet available rather than silently ignored.
+//
+//===----------------------------------------------------------------------===//
+#include "attnc/Dialect/Attn/AttnDialect.h"
+#include "attnc/Frontend/Frontend.h"
+#include "attnc/Frontend/MLIRGen.h"
+#include "attnc/Lowering/Passes.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <sstream>
+
+namespace cl = llvm::cl;
+using namespace attnc;
+
+namespace {
+
+enum class Emit { AST, MLIR, Lowered, Halide, Obj };
+enum class InputKind { Attn, MLIR };
+
+cl::OptionCategory category("attnc options");
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<input file>"),
+                               cl::init("-"), cl::value_desc("filename"),
+                               cl::cat(category));
+
+cl::opt<Emit> emit(
+    "emit", cl::desc("What to print"), cl::init(Emit::MLIR),
+    cl::values(
+        clEnumValN(Emit::AST, "ast", "the checked AST with inferred types"),
+        clEnumValN(Emit::MLIR, "mlir", "attn dialect IR as generated"),
+        clEnumValN(Emit::Lowered, "lowered",
+                   "attn IR after the lowering passes"),
+        clEnumValN(Emit::Halide, "halide",
+                   "Halide's lowered statement (codegen stage, not yet)"),
+        clEnumValN(Emit::Obj, "obj",
+                   "static library, header and manifest (codegen stage, "
+                   "not yet)")),
+    cl::cat(category));
+
+cl::opt<InputKind> inputKind(
+    "x", cl::desc("Input language"), cl::init(InputKind::Attn),
+    cl::values(clEnumValN(InputKind::Attn, "attn", ".attn source (default)"),
+               clEnumValN(InputKind::MLIR, "mlir", "MLIR in the attn dialect")),
+    cl::cat(category));
+
+cl::opt<std::string> outputFile("o", cl::desc("Output file (default stdout)"),
+                                cl::value_desc("filename"), cl::init("-"),
+                                cl::cat(category));
+
+int fail(const std::string &msg) {
+  llvm::errs() << "attnc: error: " << msg << "\n";
+  return 1;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerPassManagerCLOptions();
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "attnc: ahead-of-time compiler for attention variants\n\n"
+      "  attnc prog.attn --emit=ast       the checked AST\n"
+      "  attnc prog.attn --emit=mlir      attn dialect IR "
+      "(--mlir-print-debuginfo for locations)\n"
+      "  attnc prog.attn --emit=lowered   IR after the lowering passes\n"
+      "  attnc -x mlir prog.mlir ...      start from attn IR\n");
+
+  if (emit == Emit::Halide || emit == Emit::Obj)
+    return fail("--emit=halide and --emit=obj need the Halide codegen, "
+                "which is not part of this build yet");
+
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
+  if (std::error_code ec = buffer.getError())
+    return fail("cannot read '" + inputFile + "': " + ec.message());
+  std::string name = inputFile == "-" ? "<stdin>" : inputFile.getValue();
+
+  std::string errorMessage;
+  auto output = mlir::openOutputFile(outputFile, &errorMessage);
+  if (!output)
+    return fail(errorMessage);
+
+  mlir::DialectRegistry registry;
+  registerAllAttnDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  // Verifier and pass diagnostics print file:line:col with the source line.
+  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (inputKind == InputKind::MLIR) {
+    if (emit == Emit::AST)
+      return fail("--emit=ast needs .attn input, not -x mlir");
+    module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return 1;
+  } else {
+    llvm::StringRef text =
+        sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer();
+    DiagnosticEngine diags(name, text.str());
+    std::vector<KernelInfo> infos;
+    std::optional<Module> ast = parseAndCheck(diags, infos);
+    if (!ast) {
+      llvm::errs() << diags.render();
+      return 1;
+    }
+    if (emit == Emit::AST) {
+      std::string dumped;
+      {
+        std::ostringstream os;
+        dumpAST(*ast, os);
+        dumped = os.str();
+      }
+      output->os() << dumped;
+      output->keep();
+      return 0;
+    }
+    module = mlirGen(context, *ast, infos);
+  }
+  if (failed(mlir::verify(*module)))
+    return 1;
+
+  if (emit == Emit::Lowered) {
+    mlir::PassManager pm(&context);
+    if (failed(mlir::applyPassManagerCLOptions(pm)))
+      return 1;
+    pm.addNestedPass<mlir::func::FuncOp>(createAttnExpandLsh());
+    if (failed(pm.run(*module)))
+      return 1;
+  }
+  module->print(output->os());
+  output->keep();
+  return 0;
+}
