@@ -77,7 +77,9 @@ public:
 
   OwningOpRef<ModuleOp> run(const Module &m,
                             const std::vector<KernelInfo> &infos) {
-    auto module = ModuleOp::create(b.getUnknownLoc());
+    std::string file = m.kernels.empty() ? std::string("<input>")
+                                         : m.kernels.front().loc.fileName();
+    auto module = ModuleOp::create(FileLineColLoc::get(&ctx, file, 1, 1));
     b.setInsertionPointToEnd(module.getBody());
     for (size_t i = 0; i < m.kernels.size(); ++i) {
       info = i < infos.size() ? &infos[i] : nullptr;
@@ -136,8 +138,10 @@ private:
     Block *entry = func.addEntryBlock();
     b.setInsertionPointToStart(entry);
     Scope scope;
-    for (auto [i, p] : llvm::enumerate(k.params))
+    for (auto [i, p] : llvm::enumerate(k.params)) {
+      entry->getArgument(i).setLoc(loc(p.loc));
       scope[p.name] = entry->getArgument(i);
+    }
     SmallVector<Value> returned = body(k.body, scope);
     const Stmt &ret = *k.body.back();
     b.create<func::ReturnOp>(loc(ret.loc), returned);

@@ -476,8 +476,13 @@ private:
           }
           call->items.push_back(std::move(e));
         }
-        if (!at(Tok::RParen) && !expect(Tok::Comma, "between arguments"))
+        if (!at(Tok::RParen) && !at(Tok::Comma)) {
+          fail("expected ',' or ')' after an argument of '" + id.text +
+               "', found " + describe(cur()));
           return nullptr;
+        }
+        if (at(Tok::Comma))
+          take();
       }
       take();
       return call;
