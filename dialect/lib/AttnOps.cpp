@@ -179,17 +179,13 @@ bool compatible(Type a, Type b) {
 
 /// A lambda region: one block whose arguments are `leading` then one per
 /// capture, ending in attn.yield of one value compatible with `yields`.
-/// An empty region (lambda not given) is accepted when `optional`.
+/// ODS already guarantees at most one block; an empty region is a lambda
+/// that was not given (attend's optional mask and score).
 LogicalResult verifyLambda(Operation *op, Region &region, StringRef name,
                            ArrayRef<Type> leading, StringRef leadingNames,
-                           OperandRange captures, Type yields, bool optional) {
-  if (region.empty()) {
-    if (optional)
-      return success();
-    return op->emitOpError() << name << " region must not be empty";
-  }
-  if (!region.hasOneBlock())
-    return op->emitOpError() << name << " region must have a single block";
+                           OperandRange captures, Type yields) {
+  if (region.empty())
+    return success();
   Block &block = region.front();
   size_t expected = leading.size() + captures.size();
   if (block.getNumArguments() != expected)
@@ -210,7 +206,8 @@ LogicalResult verifyLambda(Operation *op, Region &region, StringRef name,
              << " has type " << argType << ", expected the type of capture "
              << i << " (" << capture.getType() << ")";
   }
-  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  // Unregistered ops may end a block too (--allow-unregistered-dialect).
+  auto yield = block.empty() ? YieldOp() : dyn_cast<YieldOp>(block.back());
   if (!yield)
     return op->emitOpError() << name << " region must end in attn.yield";
   if (yield.getValues().size() != 1)
@@ -364,11 +361,10 @@ LogicalResult AttendOp::verifyRegions() {
   Type idx = IndexType::get(ctx), f32 = Float32Type::get(ctx);
   if (failed(verifyLambda(*this, getMask(), "mask", {idx, idx, idx, idx},
                           "b, h, i, j : index", getCaptures(),
-                          IntegerType::get(ctx, 1), /*optional=*/true)))
+                          IntegerType::get(ctx, 1))))
     return failure();
   return verifyLambda(*this, getScore(), "score", {f32, idx, idx, idx, idx},
-                      "s : f32, b, h, i, j : index", getCaptures(), f32,
-                      /*optional=*/true);
+                      "s : f32, b, h, i, j : index", getCaptures(), f32);
 }
 
 //===----------------------------------------------------------------------===//
@@ -385,10 +381,10 @@ LogicalResult ReversibleBlockOp::verifyRegions() {
                          << " does not match x2 type " << x2;
   // F reads x2 and is added to x1; G reads y1 (x1's type) and is added to x2.
   if (failed(verifyLambda(*this, getF(), "f", {x2}, "x of x2's type",
-                          getCaptures(), x1, /*optional=*/false)))
+                          getCaptures(), x1)))
     return failure();
   return verifyLambda(*this, getG(), "g", {x1}, "x of x1's type",
-                      getCaptures(), x2, /*optional=*/false);
+                      getCaptures(), x2);
 }
 
 //===----------------------------------------------------------------------===//
@@ -422,8 +418,8 @@ LogicalResult LayerNormOp::verify() {
   if (!(getEps().convertToDouble() > 0.0))
     return emitOpError() << "eps must be positive, got "
                          << getEps().convertToDouble();
-  for (auto [name, p] : llvm::zip(ArrayRef<StringRef>{"gamma", "beta"},
-                                  getAffine()))
+  static const StringRef names[] = {"gamma", "beta"};
+  for (auto [name, p] : llvm::zip(names, getAffine()))
     if (!(c.rank(p, name, 1, "[N]") && c.same(p, name, 0, x, "x", -1, "N")))
       return failure();
   if (!compatible(getResult().getType(), x.getType()))
@@ -498,8 +494,9 @@ LogicalResult MergeHeadsOp::verify() {
         c.same(r, "result", 1, x, "x", 2, "L")))
     return failure();
   auto s = cast<RankedTensorType>(x.getType()).getShape();
-  int64_t hd = ShapedType::isDynamic(s[1]) || ShapedType::isDynamic(s[3])
-                   ? ShapedType::kDynamic
-                   : s[1] * s[3];
+  int64_t hd = ShapedType::kDynamic;
+  if (!ShapedType::isDynamic(s[1]) && !ShapedType::isDynamic(s[3]) &&
+      __builtin_mul_overflow(s[1], s[3], &hd))
+    hd = ShapedType::kDynamic;
   return c.equals(r, "result", 2, hd, "H·D") ? success() : failure();
 }

@@ -118,16 +118,23 @@ private:
     while (!at(Tok::RBracket)) {
       DimAST d;
       d.loc = cur().loc;
-      if (at(Tok::Int)) {
-        if (!integer(take(), d.value))
+      std::optional<Dim> dim = dimAtom();
+      if (!dim)
+        return std::nullopt;
+      // E/H and H*D: derived dimensions, as split_heads/merge_heads produce.
+      while (at(Tok::Slash) || at(Tok::Star)) {
+        bool divide = take().kind == Tok::Slash;
+        std::optional<Dim> rhs = dimAtom();
+        if (!rhs)
           return std::nullopt;
-        d.isLiteral = true;
-      } else if (at(Tok::Ident)) {
-        d.name = take().text;
-      } else {
-        return fail("expected a dimension (a name or an integer), found " +
-                    describe(cur()));
+        if (divide && rhs->isStatic() && rhs->value == 0)
+          return failAt(d.loc, "division by zero in a dimension");
+        dim = divide ? divDims(*dim, *rhs) : mulDims(*dim, *rhs);
+        d.compound = true;
       }
+      d.isLiteral = dim->isStatic();
+      d.value = dim->value;
+      d.name = dim->sym;
       t.dims.push_back(d);
       if (t.dims.size() > 8)
         return failAt(d.loc, "tensors have at most 8 dimensions");
@@ -136,6 +143,20 @@ private:
     }
     take();
     return t;
+  }
+
+  std::optional<Dim> dimAtom() {
+    if (at(Tok::Int)) {
+      int64_t v;
+      if (!integer(take(), v))
+        return std::nullopt;
+      return Dim::lit(v);
+    }
+    if (at(Tok::Ident))
+      return Dim::named(take().text);
+    fail("expected a dimension (a name or an integer), found " +
+         describe(cur()));
+    return std::nullopt;
   }
 
   bool integer(const Token &t, int64_t &out) {

@@ -48,6 +48,10 @@ bool Checker::kernel(Kernel &k) {
   for (Param &p : k.params)
     for (size_t axis = 0; axis < p.type.dims.size(); ++axis) {
       const DimAST &d = p.type.dims[axis];
+      if (d.compound)
+        return fail(d.loc, "a parameter dimension must be a name or an "
+                           "integer; derived dimensions such as E/H are for "
+                           "result types");
       if (!d.isLiteral && !info.dims.count(d.name))
         info.dims[d.name] = DimBinding{p.name, int(axis)};
     }
@@ -63,7 +67,7 @@ bool Checker::kernel(Kernel &k) {
   }
   for (TypeAST &t : k.results)
     for (DimAST &d : t.dims)
-      if (!d.isLiteral && !info.dims.count(d.name))
+      if (!d.isLiteral && !d.compound && !info.dims.count(d.name))
         return fail(d.loc, "result dimension '" + d.name +
                                "' is not bound by any parameter");
 

@@ -31,8 +31,12 @@ static std::string operand(const Dim &d) {
 }
 
 Dim attnc::mulDims(const Dim &a, const Dim &b) {
-  if (a.isStatic() && b.isStatic())
-    return Dim::lit(a.value * b.value);
+  int64_t product;
+  // A product too large to be a real size stays symbolic (checked at run
+  // time) instead of overflowing.
+  if (a.isStatic() && b.isStatic() &&
+      !__builtin_mul_overflow(a.value, b.value, &product))
+    return Dim::lit(product);
   // (X/b)·b = X: merge_heads undoing split_heads.
   std::string suffix = "/" + operand(b);
   if (!a.isStatic() && a.sym.size() > suffix.size() &&

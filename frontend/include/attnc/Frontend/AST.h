@@ -85,6 +85,7 @@ struct Stmt {
 
 struct DimAST {
   bool isLiteral = false;
+  bool compound = false; // E/H, H*D: allowed in result types only
   int64_t value = 0;
   std::string name;
   SourceLoc loc;

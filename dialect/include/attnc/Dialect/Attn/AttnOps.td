@@ -222,7 +222,7 @@ def Attn_AttendOp : Attn_Op<"attend", [IsolatedFromAbove,
                        OptionalAttr<F32Attr>:$scale,
                        UnitAttr:$causal);
   let results = (outs Attn_FloatTensor:$result);
-  let regions = (region AnyRegion:$mask, AnyRegion:$score);
+  let regions = (region MaxSizedRegion<1>:$mask, MaxSizedRegion<1>:$score);
   let assemblyFormat = [{
     $q `,` $k `,` $v (`captures` `(` $captures^ `:` type($captures) `)`)?
     attr-dict `:` type($q) `,` type($k) `,` type($v) `->` type($result)

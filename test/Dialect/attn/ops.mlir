@@ -1,0 +1,117 @@
+// RUN: attn-opt %s | attn-opt | FileCheck %s
+// RUN: attn-opt %s --mlir-print-op-generic | attn-opt | FileCheck %s
+// Every attn op parses, prints and parses again to the same IR.
+
+!t4 = tensor<?x?x?x64xf32>
+!i4 = tensor<?x?x2x?xi32>
+
+// CHECK-LABEL: func.func @lsh_primitives
+func.func @lsh_primitives(%qk: !t4, %v: !t4, %rot: tensor<?x64x2x4xf32>) -> !t4 {
+  // CHECK: %[[B:.*]] = attn.hash_bucket %{{.*}} {buckets = 8 : i64, rounds = 2 : i64, seed = 7 : i64} : tensor<?x?x?x64xf32> -> tensor<?x?x2x?xi32>
+  %b = attn.hash_bucket %qk {buckets = 8 : i64, rounds = 2 : i64, seed = 7 : i64} : !t4 -> !i4
+  // CHECK: attn.hash_bucket %{{.*}} rotations(%{{.*}} : tensor<?x64x2x4xf32>) {buckets = 8 : i64, rounds = 2 : i64}
+  %b2 = attn.hash_bucket %qk rotations(%rot : tensor<?x64x2x4xf32>) {buckets = 8 : i64, rounds = 2 : i64} : !t4 -> !i4
+  // CHECK: %[[O:.*]], %{{.*}} = attn.sort_chunk %[[B]] {chunk = 32 : i64} : tensor<?x?x2x?xi32> -> tensor<?x?x2x?xi32>, tensor<?x?x2x?xi32>
+  %order, %undo = attn.sort_chunk %b {chunk = 32 : i64} : !i4 -> !i4, !i4
+  // CHECK: %[[OUT:.*]], %[[LSE:.*]] = attn.chunked_attend %{{.*}}, %{{.*}}, %{{.*}}, %[[O]] {after = 1 : i64, before = 2 : i64, causal = true, chunk = 32 : i64, normalize_keys = false, self_mask = false}
+  %o, %lse = attn.chunked_attend %qk, %qk, %v, %order {chunk = 32 : i64, before = 2 : i64, after = 1 : i64, causal = true, self_mask = false, normalize_keys = false}
+      : !t4, !t4, !t4, !i4 -> tensor<?x?x2x?x64xf32>, tensor<?x?x2x?xf32>
+  // CHECK: attn.combine_rounds %[[OUT]], %[[LSE]] : tensor<?x?x2x?x64xf32>, tensor<?x?x2x?xf32> -> tensor<?x?x?x64xf32>
+  %y = attn.combine_rounds %o, %lse : tensor<?x?x2x?x64xf32>, tensor<?x?x2x?xf32> -> !t4
+  return %y : !t4
+}
+
+// CHECK-LABEL: func.func @lsh_composite
+func.func @lsh_composite(%qk: !t4, %v: !t4) -> !t4 {
+  // CHECK: attn.lsh_attend %{{.*}}, %{{.*}} {buckets = 4 : i64, causal = true, chunk = 16 : i64, rounds = 1 : i64, seed = 3 : i64}
+  %y = attn.lsh_attend %qk, %v {buckets = 4 : i64, rounds = 1 : i64, chunk = 16 : i64, causal = true, seed = 3 : i64} : !t4, !t4 -> !t4
+  return %y : !t4
+}
+
+// CHECK-LABEL: func.func @windowed
+func.func @windowed(%q: !t4, %k: !t4, %v: !t4) -> !t4 {
+  // CHECK: attn.windowed_attend %{{.*}}, %{{.*}}, %{{.*}} {dilation = 2 : i64, global = array<i64: 0, 9>, left = 3 : i64, right = 0 : i64}
+  %y = attn.windowed_attend %q, %k, %v {left = 3 : i64, right = 0 : i64, dilation = 2 : i64, global = array<i64: 0, 9>} : !t4, !t4, !t4 -> !t4
+  return %y : !t4
+}
+
+// CHECK-LABEL: func.func @attend_regions
+func.func @attend_regions(%q: tensor<2x3x7x16xf32>, %k: tensor<2x3x9x16xf32>, %v: tensor<2x3x9x8xf32>, %l: tensor<3x1x1xi32>) -> tensor<2x3x7x8xf32> {
+  // CHECK: attn.attend %{{.*}}, %{{.*}}, %{{.*}} captures(%{{.*}} : tensor<3x1x1xi32>) {causal, scale = 2.500000e-01 : f32}
+  // CHECK: mask {
+  // CHECK: attn.yield %{{.*}} : i1
+  // CHECK: } score {
+  // CHECK: attn.yield %{{.*}} : f32
+  %y = attn.attend %q, %k, %v captures(%l : tensor<3x1x1xi32>) {causal, scale = 0.25 : f32}
+      : tensor<2x3x7x16xf32>, tensor<2x3x9x16xf32>, tensor<2x3x9x8xf32> -> tensor<2x3x7x8xf32>
+    mask {
+    ^bb0(%b: index, %h: index, %i: index, %j: index, %lay: tensor<3x1x1xi32>):
+      %c0 = arith.constant 0 : index
+      %x = tensor.extract %lay[%h, %c0, %c0] : tensor<3x1x1xi32>
+      %z = arith.constant 0 : i32
+      %m = arith.cmpi ne, %x, %z : i32
+      attn.yield %m : i1
+    } score {
+    ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index, %lay: tensor<3x1x1xi32>):
+      %t = math.tanh %s : f32
+      attn.yield %t : f32
+    }
+  return %y : tensor<2x3x7x8xf32>
+}
+
+// CHECK-LABEL: func.func @attend_plain
+func.func @attend_plain(%q: !t4) -> !t4 {
+  // CHECK: attn.attend %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32> -> tensor<?x?x?x64xf32>
+  // CHECK-NOT: mask
+  %y = attn.attend %q, %q, %q : !t4, !t4, !t4 -> !t4
+  return %y : !t4
+}
+
+// CHECK-LABEL: func.func @reversible
+func.func @reversible(%x1: tensor<?x?x64xf32>, %x2: tensor<?x?x64xf32>, %w: tensor<64x64xf32>) -> (tensor<?x?x64xf32>, tensor<?x?x64xf32>) {
+  // CHECK: attn.reversible_block %{{.*}}, %{{.*}} captures(%{{.*}} : tensor<64x64xf32>) : {{.*}} f {
+  // CHECK: attn.linear
+  // CHECK: } g {
+  // CHECK: attn.relu
+  %y1, %y2 = attn.reversible_block %x1, %x2 captures(%w : tensor<64x64xf32>)
+      : tensor<?x?x64xf32>, tensor<?x?x64xf32> -> tensor<?x?x64xf32>, tensor<?x?x64xf32>
+    f {
+    ^bb0(%x: tensor<?x?x64xf32>, %wf: tensor<64x64xf32>):
+      %r = attn.linear %x, %wf : tensor<?x?x64xf32>, tensor<64x64xf32> -> tensor<?x?x64xf32>
+      attn.yield %r : tensor<?x?x64xf32>
+    } g {
+    ^bb0(%x: tensor<?x?x64xf32>, %wg: tensor<64x64xf32>):
+      %r = attn.relu %x : tensor<?x?x64xf32>
+      attn.yield %r : tensor<?x?x64xf32>
+    }
+  return %y1, %y2 : tensor<?x?x64xf32>, tensor<?x?x64xf32>
+}
+
+// CHECK-LABEL: func.func @dense_helpers
+func.func @dense_helpers(%x: tensor<?x?x512xf32>, %w: tensor<512x256xf32>, %b: tensor<256xf32>, %g: tensor<512xf32>) -> tensor<?x?x512xf32> {
+  // CHECK: attn.linear %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x?x512xf32>, tensor<512x256xf32>, tensor<256xf32> -> tensor<?x?x256xf32>
+  %l = attn.linear %x, %w, %b : tensor<?x?x512xf32>, tensor<512x256xf32>, tensor<256xf32> -> tensor<?x?x256xf32>
+  // CHECK: attn.linear %{{.*}}, %{{.*}} : tensor<?x?x512xf32>, tensor<512x256xf32> -> tensor<?x?x256xf32>
+  %l2 = attn.linear %x, %w : tensor<?x?x512xf32>, tensor<512x256xf32> -> tensor<?x?x256xf32>
+  // CHECK: attn.layer_norm %{{.*}}, %{{.*}}, %{{.*}} {eps = 9.99999997E-7 : f32}
+  %n = attn.layer_norm %x, %g, %g {eps = 1.0e-6 : f32} : tensor<?x?x512xf32>, tensor<512xf32>, tensor<512xf32> -> tensor<?x?x512xf32>
+  // CHECK: attn.layer_norm %{{.*}} : tensor<?x?x512xf32> -> tensor<?x?x512xf32>
+  %n2 = attn.layer_norm %x : tensor<?x?x512xf32> -> tensor<?x?x512xf32>
+  // CHECK: attn.gelu %{{.*}} : tensor<?x?x512xf32>
+  %ge = attn.gelu %n : tensor<?x?x512xf32>
+  // CHECK: attn.relu %{{.*}} : tensor<?x?x512xf32>
+  %r = attn.relu %ge : tensor<?x?x512xf32>
+  // CHECK: attn.add %{{.*}}, %{{.*}} : tensor<?x?x512xf32>, tensor<512xf32> -> tensor<?x?x512xf32>
+  %a = attn.add %r, %g : tensor<?x?x512xf32>, tensor<512xf32> -> tensor<?x?x512xf32>
+  // CHECK: attn.sub %{{.*}}, %{{.*}} : tensor<?x?x512xf32>, tensor<?x?x512xf32> -> tensor<?x?x512xf32>
+  %s = attn.sub %a, %n2 : tensor<?x?x512xf32>, tensor<?x?x512xf32> -> tensor<?x?x512xf32>
+  // CHECK: attn.mul %{{.*}}, %{{.*}} : tensor<512xf32>, tensor<?x?x512xf32> -> tensor<?x?x512xf32>
+  %m = attn.mul %g, %s : tensor<512xf32>, tensor<?x?x512xf32> -> tensor<?x?x512xf32>
+  // CHECK: %[[C8:.*]] = arith.constant 8 : index
+  // CHECK: attn.split_heads %{{.*}}, %[[C8]] : tensor<?x?x512xf32> -> tensor<?x8x?x64xf32>
+  %c8 = arith.constant 8 : index
+  %sh = attn.split_heads %m, %c8 : tensor<?x?x512xf32> -> tensor<?x8x?x64xf32>
+  // CHECK: attn.merge_heads %{{.*}} : tensor<?x8x?x64xf32> -> tensor<?x?x512xf32>
+  %mh = attn.merge_heads %sh : tensor<?x8x?x64xf32> -> tensor<?x?x512xf32>
+  return %mh : tensor<?x?x512xf32>
+}
