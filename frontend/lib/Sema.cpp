@@ -170,7 +170,8 @@ bool Checker::tensorExpr(Expr &e, Scope &scope) {
       if (x->type.kind != ValueType::Tensor)
         return fail(x->loc, "operand of '" + op + "' must be a tensor, got " +
                                 x->type.str());
-    return broadcast(e, l.type.tensors[0], "lhs", r.type.tensors[0], "rhs");
+    return broadcast(e, l.type.tensors[0], "left operand", r.type.tensors[0],
+                     "right operand");
   }
   case Expr::Number: case Expr::Bool:
     return fail(e.loc, "a scalar cannot be used as a tensor here; scalars "

@@ -76,7 +76,9 @@ def Attn_ChunkedAttendOp : Attn_Op<"chunked_attend", [Pure]> {
     normalised to unit L2 norm when `normalize_keys`; `causal` masks keys
     after the query, `self_mask` makes a token attend to itself only when
     nothing else is allowed. Yields `out` f32[B, H, R, L, Dv] and the
-    log-sum-exp `lse` f32[B, H, R, L], both in original positions.
+    log-sum-exp `lse` f32[B, H, R, L], both in original positions. When
+    L ≤ chunk, every round attends over the whole sequence (no chunk split),
+    so the short-sequence rule of `attn.lsh_attend` survives its expansion.
 
     Example:
 
