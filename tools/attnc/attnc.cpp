@@ -3,10 +3,12 @@
 // attnc FILE.attn --emit=ast|mlir|lowered   (like toyc -emit=)
 // attnc -x mlir FILE.mlir --emit=mlir|lowered
 //
-// --emit=halide and --emit=obj belong to the codegen stage and are reported
-// as not yet available rather than silently ignored.
+// attnc FILE.attn -o DIR                     DIR/<stem>.a, .h, .json
+// attnc FILE.attn --emit=halide              Halide's lowered statements
+// attnc --cflags / --libs                    what a user program needs
 //
 //===----------------------------------------------------------------------===//
+#include "attnc/Codegen/Codegen.h"
 #include "attnc/Dialect/Attn/AttnDialect.h"
 #include "attnc/Frontend/Frontend.h"
 #include "attnc/Frontend/MLIRGen.h"
@@ -22,6 +24,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -50,10 +53,9 @@ cl::opt<Emit> emit(
         clEnumValN(Emit::Lowered, "lowered",
                    "attn IR after the lowering passes"),
         clEnumValN(Emit::Halide, "halide",
-                   "Halide's lowered statement (codegen stage, not yet)"),
+                   "Halide's lowered statement of every kernel"),
         clEnumValN(Emit::Obj, "obj",
-                   "static library, header and manifest (codegen stage, "
-                   "not yet)")),
+                   "DIR/<stem>.a, .h and .json (the default with -o)")),
     cl::cat(category));
 
 cl::opt<InputKind> inputKind(
@@ -62,9 +64,27 @@ cl::opt<InputKind> inputKind(
                clEnumValN(InputKind::MLIR, "mlir", "MLIR in the attn dialect")),
     cl::cat(category));
 
-cl::opt<std::string> outputFile("o", cl::desc("Output file (default stdout)"),
-                                cl::value_desc("filename"), cl::init("-"),
-                                cl::cat(category));
+cl::opt<std::string> outputFile(
+    "o", cl::desc("Output directory for --emit=obj, file otherwise "
+                  "(default stdout)"),
+    cl::value_desc("path"), cl::init("-"), cl::cat(category));
+
+cl::list<std::string> targets(
+    "target", cl::desc("Code generation target: cpu (default); cuda and "
+                       "opencl are not implemented yet"),
+    cl::value_desc("cpu|cuda|opencl"), cl::cat(category));
+
+cl::opt<bool> printCflags("cflags",
+                          cl::desc("Print the compiler flags a program "
+                                   "calling generated kernels needs"),
+                          cl::cat(category));
+cl::opt<bool> printLibs("libs",
+                        cl::desc("Print the linker flags a program calling "
+                                 "generated kernels needs (after DIR/<stem>.a)"),
+                        cl::cat(category));
+
+cl::opt<bool> quiet("quiet", cl::desc("No progress output on stderr"),
+                    cl::cat(category));
 
 int fail(const std::string &msg) {
   llvm::errs() << "attnc: error: " << msg << "\n";
@@ -82,15 +102,31 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "attnc: ahead-of-time compiler for attention variants\n\n"
+      "  attnc prog.attn -o DIR           DIR/prog.a, DIR/prog.h, DIR/prog.json\n"
       "  attnc prog.attn --emit=ast       the checked AST\n"
       "  attnc prog.attn --emit=mlir      attn dialect IR "
       "(--mlir-print-debuginfo for locations)\n"
       "  attnc prog.attn --emit=lowered   IR after the lowering passes\n"
-      "  attnc -x mlir prog.mlir ...      start from attn IR\n");
+      "  attnc prog.attn --emit=halide    Halide's lowered statements\n"
+      "  attnc -x mlir prog.mlir ...      start from attn IR\n"
+      "  attnc --cflags, attnc --libs     flags to build a program against "
+      "the output\n");
 
-  if (emit == Emit::Halide || emit == Emit::Obj)
-    return fail("--emit=halide and --emit=obj need the Halide codegen, "
-                "which is not part of this build yet");
+  if (printCflags || printLibs) {
+    if (printCflags)
+      llvm::outs() << "-I" ATTNC_RUNTIME_INCLUDE_DIR << (printLibs ? " " : "\n");
+    if (printLibs)
+      llvm::outs() << ATTNC_RUNTIME_LIB << " -lpthread -ldl -lm\n";
+    return 0;
+  }
+  for (const std::string &t : targets)
+    if (t != "cpu")
+      return fail("target '" + t + "' is not implemented yet; only cpu is");
+  // -o without --emit means "build the library", as in LANGUAGE.md.
+  if (emit.getNumOccurrences() == 0 && outputFile != "-")
+    emit = Emit::Obj;
+  if (emit == Emit::Obj && outputFile == "-")
+    return fail("--emit=obj needs -o DIR");
 
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
   if (std::error_code ec = buffer.getError())
@@ -98,9 +134,12 @@ int main(int argc, char **argv) {
   std::string name = inputFile == "-" ? "<stdin>" : inputFile.getValue();
 
   std::string errorMessage;
-  auto output = mlir::openOutputFile(outputFile, &errorMessage);
-  if (!output)
-    return fail(errorMessage);
+  std::unique_ptr<llvm::ToolOutputFile> output;
+  if (emit != Emit::Obj) {
+    output = mlir::openOutputFile(outputFile, &errorMessage);
+    if (!output)
+      return fail(errorMessage);
+  }
 
   mlir::DialectRegistry registry;
   registerAllAttnDialects(registry);
@@ -145,13 +184,25 @@ int main(int argc, char **argv) {
   if (failed(mlir::verify(*module)))
     return 1;
 
-  if (emit == Emit::Lowered) {
+  if (emit != Emit::MLIR) {
     mlir::PassManager pm(&context);
     if (failed(mlir::applyPassManagerCLOptions(pm)))
       return 1;
     pm.addNestedPass<mlir::func::FuncOp>(createAttnExpandLsh());
     if (failed(pm.run(*module)))
       return 1;
+  }
+  if (emit == Emit::Halide || emit == Emit::Obj) {
+    CodegenOptions options;
+    options.outDir = outputFile;
+    options.stem = llvm::sys::path::stem(name).str();
+    options.verbose = !quiet;
+    if (emit == Emit::Obj)
+      return failed(emitLibrary(*module, options)) ? 1 : 0;
+    if (failed(emitHalideStmt(*module, options, output->os())))
+      return 1;
+    output->keep();
+    return 0;
   }
   module->print(output->os());
   output->keep();

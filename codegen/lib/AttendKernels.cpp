@@ -1,0 +1,302 @@
+//===- AttendKernels.cpp - fused attention pipelines ----------------------===//
+//
+// Tile-local softmax: for each tile of queries, the scores against the keys
+// it can see are computed into a tile-sized buffer, then row max, exp, row
+// sum and P·V run over that buffer. Nothing of size L×L is ever allocated:
+// memory is O(L·D + tile·L) per thread.
+//
+// A fully masked row has row max = `lowest`; its probabilities are forced to
+// 0 so the row sum is 0 and the output row is zeros. Subtracting the row max
+// keeps large logits (±1e4) finite.
+//
+//===----------------------------------------------------------------------===//
+#include "HalideKernel.h"
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::codegen;
+namespace H = Halide;
+
+namespace {
+
+const float kLowest = std::numeric_limits<float>::lowest();
+
+/// Tile sizes, from the op's schedule attributes when attn-choose-schedule
+/// ran, else defaults measured on AVX2 (DESIGN.md).
+struct Tiles {
+  int queries = 32, vector = 8;
+};
+
+Tiles tilesOf(Operation *op) {
+  Tiles t;
+  if (auto a = op->getAttrOfType<IntegerAttr>("attn.tile_queries"))
+    t.queries = std::max<int64_t>(1, a.getInt());
+  if (auto a = op->getAttrOfType<IntegerAttr>("attn.vector_width"))
+    t.vector = std::max<int64_t>(1, a.getInt());
+  return t;
+}
+
+/// An input as f32, computed where the schedule puts it.
+H::Func asFloat(const TensorValue &t, const std::string &name) {
+  H::Func f(name);
+  std::vector<H::Var> vars(t.rank());
+  std::vector<H::Expr> args(vars.begin(), vars.end());
+  f(vars) = H::cast<float>(t.func(args));
+  return f;
+}
+
+/// Softmax over `n` candidate keys per query. `score(w, i, h, b)` is the
+/// (masked) score of candidate w; `value(c, w, i, h, b)` its value vector.
+struct Softmax {
+  H::Func rowMax, probs, rowSum, acc, out;
+};
+
+Softmax softmax(H::Func score, H::Expr n, H::Var c, H::Var w, H::Var i,
+                H::Var h, H::Var b,
+                const std::function<H::Expr(H::Expr, H::RVar)> &value,
+                H::Type outType, const std::string &name) {
+  Softmax s{H::Func(name + "_max"), H::Func(name + "_p"),
+            H::Func(name + "_sum"), H::Func(name + "_acc"),
+            H::Func(name + "_out")};
+  H::RDom r(0, n, name + "_r");
+  s.rowMax(i, h, b) = kLowest;
+  s.rowMax(i, h, b) = H::max(s.rowMax(i, h, b), score(r, i, h, b));
+  H::Expr m = s.rowMax(i, h, b);
+  s.probs(w, i, h, b) =
+      H::select(m == kLowest, 0.0f, H::exp(score(w, i, h, b) - m));
+  s.rowSum(i, h, b) = 0.0f;
+  s.rowSum(i, h, b) += s.probs(r, i, h, b);
+  s.acc(c, i, h, b) = 0.0f;
+  s.acc(c, i, h, b) += s.probs(r, i, h, b) * value(c, r.x);
+  H::Expr l = s.rowSum(i, h, b);
+  s.out(c, i, h, b) =
+      H::cast(outType, H::select(l > 0.0f, s.acc(c, i, h, b) / l, 0.0f));
+  return s;
+}
+
+/// The CPU schedule shared by the attention kernels: parallel over
+/// batch × head × query tiles, scores and softmax computed per query tile,
+/// vectorised along keys (scores) and along the value width (P·V).
+void scheduleSoftmax(Softmax &s, H::Func score, H::Func dotAcc, H::Var c,
+                     H::Var w, H::Var i, H::Var h, H::Var b, const Tiles &t,
+                     std::vector<H::Func> perHead, std::vector<H::Func> perTile) {
+  H::Var io("io"), ii("ii"), bh("bh");
+  // Parallel over batch × head; per head K is transposed once, then query
+  // tiles run in order with their scores kept tile-sized.
+  s.out.compute_root()
+      .split(i, io, ii, t.queries, H::TailStrategy::GuardWithIf)
+      .reorder(c, ii, io, h, b)
+      .fuse(h, b, bh)
+      .parallel(bh)
+      .vectorize(c, t.vector, H::TailStrategy::GuardWithIf);
+  for (H::Func f : perHead)
+    f.compute_at(s.out, bh);
+  for (H::Func f : perTile)
+    f.compute_at(s.out, io);
+  score.compute_at(s.out, io).vectorize(w, t.vector, H::TailStrategy::RoundUp);
+  if (dotAcc.defined()) {
+    dotAcc.compute_at(s.out, io).vectorize(w, t.vector, H::TailStrategy::RoundUp);
+    dotAcc.update().reorder(w, i).vectorize(w, t.vector, H::TailStrategy::RoundUp);
+  }
+  s.rowMax.compute_at(s.out, io);
+  s.probs.compute_at(s.out, io).vectorize(w, t.vector, H::TailStrategy::RoundUp);
+  s.rowSum.compute_at(s.out, io);
+  s.acc.compute_at(s.out, io).vectorize(c, t.vector, H::TailStrategy::RoundUp);
+  s.acc.update().vectorize(c, t.vector, H::TailStrategy::RoundUp);
+}
+
+H::Expr defaultScale(Operation *op, H::Expr d) {
+  if (auto a = op->getAttrOfType<FloatAttr>("scale"))
+    return H::Expr(float(a.getValueAsDouble()));
+  return 1.0f / H::sqrt(H::cast<float>(d));
+}
+
+std::vector<TensorValue> captured(OperandRange captures, ValueTable &values) {
+  std::vector<TensorValue> out;
+  for (Value v : captures)
+    out.push_back(values.tensors.lookup(v));
+  return out;
+}
+
+} // namespace
+
+FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
+                                                   ValueTable &values) {
+  TensorValue q = values.tensors.lookup(op.getQ());
+  TensorValue k = values.tensors.lookup(op.getK());
+  TensorValue v = values.tensors.lookup(op.getV());
+  std::vector<TensorValue> caps = captured(op.getCaptures(), values);
+  H::Var c("c"), d("d"), i("i"), j("j"), h("h"), b("b");
+  H::Expr D = q.shape[3], Lk = k.shape[2];
+
+  H::Func qf = asFloat(q, "q_f32");
+  H::Func kt("k_t"), vf = asFloat(v, "v_f32");
+  kt(j, d, h, b) = H::cast<float>(k.func(d, j, h, b)); // keys innermost
+
+  H::RDom rd(0, D, "rd");
+  H::Func dotAcc("qk");
+  dotAcc(j, i, h, b) = 0.0f;
+  dotAcc(j, i, h, b) += qf(rd, i, h, b) * kt(j, rd, h, b);
+  H::Expr s = dotAcc(j, i, h, b) * defaultScale(op, D);
+
+  if (!op.getScore().empty()) {
+    auto e = regionToExpr(op.getScore(), {s, b, h, i, j}, caps);
+    if (failed(e))
+      return failure();
+    s = H::cast<float>(*e);
+  }
+  H::Expr allowed = H::Internal::const_true();
+  if (!op.getMask().empty()) {
+    auto e = regionToExpr(op.getMask(), {b, h, i, j}, caps);
+    if (failed(e))
+      return failure();
+    allowed = *e;
+  }
+  if (op.getCausal())
+    allowed = allowed && j <= i;
+  H::Func score("score");
+  score(j, i, h, b) = H::select(allowed, s, kLowest);
+
+  H::Type outType = halideType(
+      cast<RankedTensorType>(op.getType()).getElementType());
+  Softmax sm = softmax(
+      score, Lk, c, j, i, h, b,
+      [&](H::Expr cc, H::RVar r) { return vf(cc, r, h, b); }, outType, "attn");
+  scheduleSoftmax(sm, score, dotAcc, c, j, i, h, b, tilesOf(op), {kt, vf},
+                  {qf});
+  return TensorValue{sm.out, {q.shape[0], q.shape[1], q.shape[2], v.shape[3]},
+                     outType};
+}
+
+FailureOr<TensorValue> attnc::codegen::buildWindowed(attn::WindowedAttendOp op,
+                                                     ValueTable &values) {
+  TensorValue q = values.tensors.lookup(op.getQ());
+  TensorValue k = values.tensors.lookup(op.getK());
+  TensorValue v = values.tensors.lookup(op.getV());
+  H::Var c("c"), d("d"), i("i"), j("j"), w("w"), g("g"), h("h"), b("b");
+  H::Expr D = q.shape[3], Lq = q.shape[2], Lk = k.shape[2];
+  int32_t left = int32_t(op.getLeft()), right = int32_t(op.getRight());
+  int32_t dil = int32_t(op.getDilation());
+  std::vector<int64_t> globals(op.getGlobal().begin(), op.getGlobal().end());
+  int32_t taps = left + right + 1, G = int32_t(globals.size());
+  H::Expr scale = defaultScale(op, D);
+  H::Type outType = halideType(
+      cast<RankedTensorType>(op.getType()).getElementType());
+  Tiles tiles = tilesOf(op);
+
+  H::Func qf = asFloat(q, "q_f32"), kf = asFloat(k, "k_f32");
+  H::Func vf = asFloat(v, "v_f32");
+  H::RDom rd(0, D, "rd");
+
+  // Window candidates: key i + (w - left)·dilation for w in [0, taps).
+  auto tap = [&](H::Expr cand, H::Expr query) {
+    return query + (cand - left) * dil;
+  };
+  auto tapKey = [&](H::Expr cand, H::Expr query) {
+    return H::clamp(tap(cand, query), 0, Lk - 1);
+  };
+  H::Func winDot("win_qk");
+  winDot(w, i, h, b) = 0.0f;
+  winDot(w, i, h, b) += qf(rd, i, h, b) * kf(rd, tapKey(w, i), h, b);
+  H::Expr wc = H::min(w, taps - 1);
+  H::Expr winScore = H::select(tap(wc, i) >= 0 && tap(wc, i) < Lk,
+                               winDot(wc, i, h, b) * scale, kLowest);
+
+  // Global candidates w = taps + g: global key g for every query, unless
+  // the window already holds it (each key counts once).
+  auto globalAt = [&](H::Expr x) {
+    H::Expr e = H::Expr(int32_t(globals.empty() ? 0 : globals.back()));
+    for (int32_t y = G - 2; y >= 0; --y)
+      e = H::select(x == y, int32_t(globals[y]), e);
+    return e;
+  };
+  H::Func gk("global_k"), gv("global_v"), gDot("global_qk");
+  H::Func score("score");
+  if (G == 0) {
+    score(w, i, h, b) = winScore;
+  } else {
+    // Read from the inputs directly: kf and vf hold only the tile's window.
+    gk(d, g, h, b) =
+        H::cast<float>(k.func(d, H::clamp(globalAt(g), 0, Lk - 1), h, b));
+    gv(c, g, h, b) =
+        H::cast<float>(v.func(c, H::clamp(globalAt(g), 0, Lk - 1), h, b));
+    gDot(g, i, h, b) = 0.0f;
+    gDot(g, i, h, b) += qf(rd, i, h, b) * gk(rd, g, h, b);
+    H::Expr gc = H::max(w - taps, 0), key = globalAt(gc), off = key - i;
+    H::Expr inWindow =
+        off % dil == 0 && off >= -left * dil && off <= right * dil;
+    H::Expr globalScore = H::select(key < Lk && !inWindow,
+                                    gDot(gc, i, h, b) * scale, kLowest);
+    score(w, i, h, b) = H::select(w < taps, winScore, globalScore);
+  }
+  Softmax win = softmax(
+      score, taps + G, c, w, i, h, b,
+      [&](H::Expr cc, H::RVar r) {
+        H::Expr fromWindow = vf(cc, tapKey(H::min(r, taps - 1), i), h, b);
+        if (G == 0)
+          return fromWindow;
+        return H::select(r < taps, fromWindow,
+                         gv(cc, H::max(r - taps, 0), h, b));
+      },
+      H::Float(32), "win");
+
+  H::Func result("windowed");
+  H::Func full;
+  if (G == 0) {
+    result(c, i, h, b) = H::cast(outType, win.out(c, i, h, b));
+  } else {
+    // Global rows see every key: a dense softmax over all keys for the G
+    // global query positions only (positions >= L never match a row).
+    H::Var gi("gi");
+    H::Func kt("k_t"), gscore("gscore"), gqk("gq_k");
+    H::Func vAll = asFloat(v, "v_all");
+    kt(j, d, h, b) = H::cast<float>(k.func(d, j, h, b));
+    gqk(j, gi, h, b) = 0.0f;
+    gqk(j, gi, h, b) +=
+        H::cast<float>(q.func(rd, H::clamp(globalAt(gi), 0, Lq - 1), h, b)) *
+        kt(j, rd, h, b);
+    gscore(j, gi, h, b) = gqk(j, gi, h, b) * scale;
+    Softmax dense = softmax(
+        gscore, Lk, c, j, gi, h, b,
+        [&](H::Expr cc, H::RVar r) { return vAll(cc, r, h, b); },
+        H::Float(32), "global");
+    full = dense.out;
+    full.compute_root().parallel(b).vectorize(c, tiles.vector,
+                                              H::TailStrategy::GuardWithIf);
+    for (H::Func f : {kt, vAll, gqk, gscore, dense.rowMax, dense.probs,
+                      dense.rowSum, dense.acc})
+      f.compute_at(full, h);
+    gqk.vectorize(j, tiles.vector, H::TailStrategy::RoundUp);
+    dense.probs.vectorize(j, tiles.vector, H::TailStrategy::RoundUp);
+    H::Expr row = win.out(c, i, h, b);
+    for (int32_t x = G - 1; x >= 0; --x)
+      row = H::select(i == int32_t(globals[x]), full(c, x, h, b), row);
+    result(c, i, h, b) = H::cast(outType, row);
+  }
+
+  // Parallel over batch × head × query tiles. The window slides along the
+  // queries, so the scores vectorise across queries (contiguous keys).
+  H::Var io("io"), ii("ii"), ioh("ioh"), tile("tile");
+  result.compute_root()
+      .split(i, io, ii, tiles.queries, H::TailStrategy::GuardWithIf)
+      .reorder(c, ii, io, h, b)
+      .fuse(io, h, ioh)
+      .fuse(ioh, b, tile)
+      .parallel(tile)
+      .vectorize(c, tiles.vector, H::TailStrategy::GuardWithIf);
+  for (H::Func f : {qf, kf, vf, win.out, winDot, score, win.rowMax,
+                    win.probs, win.rowSum, win.acc})
+    f.compute_at(result, tile);
+  winDot.vectorize(i, tiles.vector, H::TailStrategy::RoundUp);
+  winDot.update().reorder(i, w, rd).vectorize(i, tiles.vector,
+                                              H::TailStrategy::RoundUp);
+  win.acc.vectorize(c, tiles.vector, H::TailStrategy::RoundUp);
+  win.acc.update().vectorize(c, tiles.vector, H::TailStrategy::RoundUp);
+  if (G > 0) {
+    gk.compute_at(result, tile);
+    gv.compute_at(result, tile);
+    gDot.compute_at(result, tile);
+  }
+  return TensorValue{result, {q.shape[0], q.shape[1], q.shape[2], v.shape[3]},
+                     outType};
+}

@@ -1,0 +1,58 @@
+/*===- attnc/runtime.h - what a program calling attnc kernels sees --------===*
+ *
+ * Tensors are described by attn_tensor (DLPack-like: data pointer, dtype,
+ * rank, shape and strides outermost first, strides in elements). Every
+ * generated kernel returns 0 on success; any other value is an error whose
+ * message attn_last_error() returns (per thread).
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef ATTNC_RUNTIME_H
+#define ATTNC_RUNTIME_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { ATTN_MAX_RANK = 8 };
+
+typedef enum { ATTN_F32 = 0, ATTN_F16 = 1, ATTN_BF16 = 2, ATTN_I32 = 3 } attn_dtype;
+typedef enum { ATTN_CPU = 0, ATTN_CUDA = 1, ATTN_OPENCL = 2 } attn_device;
+
+typedef struct attn_tensor {
+  void *data;                     /* host or device pointer */
+  attn_dtype dtype;
+  int32_t rank;
+  int64_t shape[ATTN_MAX_RANK];   /* outermost first: [B, H, L, D] */
+  int64_t strides[ATTN_MAX_RANK]; /* in elements, outermost first */
+  attn_device device;
+} attn_tensor;
+
+/* Error codes returned by generated kernels. */
+typedef enum {
+  ATTN_OK = 0,
+  ATTN_ERR_NULL = 1,     /* a null tensor or data pointer */
+  ATTN_ERR_RANK = 2,     /* wrong rank */
+  ATTN_ERR_DTYPE = 3,    /* wrong element type */
+  ATTN_ERR_SHAPE = 4,    /* a dimension disagrees with its declaration */
+  ATTN_ERR_STRIDES = 5,  /* negative, zero or overlapping output strides */
+  ATTN_ERR_DEVICE = 6,   /* tensor on a device this kernel was not built for */
+  ATTN_ERR_KERNEL = 7    /* the kernel itself failed (message from Halide) */
+} attn_status;
+
+/* The message of the last failed call on this thread ("" if none). */
+const char *attn_last_error(void);
+
+/* Threads used by CPU kernels; n <= 0 means one per core. */
+void attn_set_num_threads(int n);
+
+/* A dense, row-major (outermost-first) descriptor for `data`. */
+attn_tensor attn_make_tensor(void *data, attn_dtype dtype, int32_t rank,
+                             const int64_t *shape);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ATTNC_RUNTIME_H */

@@ -1,0 +1,193 @@
+/*===- runtime.c - the thin attnc runtime ---------------------------------===*
+ *
+ * Checks caller tensors before any kernel touches memory and converts them
+ * to Halide buffers (Halide numbers dimensions innermost first, attn_tensor
+ * outermost first). Depends on nothing but libc and Halide's runtime header;
+ * the Halide runtime itself lives in each generated library.
+ *
+ *===----------------------------------------------------------------------===*/
+#include "attnc/runtime_abi.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char last_error[1024];
+static int requested_threads;
+
+const char *attn_last_error(void) { return last_error; }
+
+void attn_set_num_threads(int n) { requested_threads = n > 0 ? n : 0; }
+
+int attn_requested_threads(void) { return requested_threads; }
+
+int attn_fail(int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+attn_tensor attn_make_tensor(void *data, attn_dtype dtype, int32_t rank,
+                             const int64_t *shape) {
+  attn_tensor t;
+  memset(&t, 0, sizeof t);
+  t.data = data;
+  t.dtype = dtype;
+  t.rank = rank < 0 ? 0 : rank > ATTN_MAX_RANK ? ATTN_MAX_RANK : rank;
+  int64_t stride = 1;
+  for (int i = t.rank - 1; i >= 0; --i) {
+    t.shape[i] = shape[i];
+    t.strides[i] = stride;
+    stride *= shape[i] > 0 ? shape[i] : 1;
+  }
+  t.device = ATTN_CPU;
+  return t;
+}
+
+static const char *dtype_name(attn_dtype t) {
+  switch (t) {
+  case ATTN_F32: return "f32";
+  case ATTN_F16: return "f16";
+  case ATTN_BF16: return "bf16";
+  case ATTN_I32: return "i32";
+  }
+  return "unknown";
+}
+
+static struct halide_type_t halide_type(attn_dtype t) {
+  struct halide_type_t h;
+  h.lanes = 1;
+  switch (t) {
+  case ATTN_F32: h.code = halide_type_float; h.bits = 32; break;
+  case ATTN_F16: h.code = halide_type_float; h.bits = 16; break;
+  case ATTN_BF16: h.code = halide_type_bfloat; h.bits = 16; break;
+  default: h.code = halide_type_int; h.bits = 32; break;
+  }
+  return h;
+}
+
+/* An output must not have two elements at one address, or the kernel would
+ * race with itself: with strides sorted, each must exceed the span of the
+ * dimensions inside it. */
+static int output_overlaps(const attn_tensor *t) {
+  int order[ATTN_MAX_RANK], n = 0;
+  for (int i = 0; i < t->rank; ++i)
+    if (t->shape[i] > 1)
+      order[n++] = i;
+  for (int a = 1; a < n; ++a)
+    for (int b = a; b > 0 && t->strides[order[b]] < t->strides[order[b - 1]]; --b) {
+      int tmp = order[b];
+      order[b] = order[b - 1];
+      order[b - 1] = tmp;
+    }
+  int64_t span = 1;
+  for (int k = 0; k < n; ++k) {
+    int64_t s = t->strides[order[k]];
+    if (s < span)
+      return 1;
+    span = s * t->shape[order[k]];
+  }
+  return 0;
+}
+
+int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors,
+                 halide_buffer_t *buffers, halide_dimension_t *dims) {
+  int64_t bound[ATTN_MAX_SYMBOLS];
+  int bound_by[ATTN_MAX_SYMBOLS];
+  for (int s = 0; s < spec->num_symbols && s < ATTN_MAX_SYMBOLS; ++s)
+    bound_by[s] = -1;
+  last_error[0] = '\0';
+
+  for (int a = 0; a < spec->num_args; ++a) {
+    const attn_arg_spec *arg = &spec->args[a];
+    const attn_tensor *t = tensors[a];
+    if (!t)
+      return attn_fail(ATTN_ERR_NULL, "%s: argument '%s' is a null tensor",
+                       spec->name, arg->name);
+    if (!t->data)
+      return attn_fail(ATTN_ERR_NULL, "%s: argument '%s' has a null data pointer",
+                       spec->name, arg->name);
+    if (t->device != ATTN_CPU)
+      return attn_fail(ATTN_ERR_DEVICE,
+                       "%s: argument '%s' is on device %d but this kernel was "
+                       "built for the CPU", spec->name, arg->name, (int)t->device);
+    if (t->rank != arg->rank)
+      return attn_fail(ATTN_ERR_RANK, "%s: argument '%s' has rank %d, expected %d",
+                       spec->name, arg->name, (int)t->rank, (int)arg->rank);
+    if (t->dtype != arg->dtype)
+      return attn_fail(ATTN_ERR_DTYPE, "%s: argument '%s' has dtype %s, expected %s",
+                       spec->name, arg->name, dtype_name(t->dtype),
+                       dtype_name(arg->dtype));
+    for (int d = 0; d < arg->rank; ++d) {
+      int64_t extent = t->shape[d];
+      const attn_dim_spec *ds = &arg->dims[d];
+      if (extent < 0 || extent > ((int64_t)1 << 31) - 1)
+        return attn_fail(ATTN_ERR_SHAPE, "%s: argument '%s' dimension %d has "
+                         "size %lld, outside [0, 2^31)", spec->name, arg->name,
+                         d, (long long)extent);
+      if (ds->sym < 0) {
+        if (extent != ds->value)
+          return attn_fail(ATTN_ERR_SHAPE, "%s: argument '%s' dimension %d is "
+                           "%lld, declared %lld", spec->name, arg->name, d,
+                           (long long)extent, (long long)ds->value);
+      } else if (bound_by[ds->sym] < 0) {
+        bound[ds->sym] = extent;
+        bound_by[ds->sym] = a;
+      } else if (bound[ds->sym] != extent) {
+        return attn_fail(ATTN_ERR_SHAPE, "%s: argument '%s' dimension %d (%s) "
+                         "is %lld but '%s' binds %s = %lld", spec->name,
+                         arg->name, d, spec->symbols[ds->sym], (long long)extent,
+                         spec->args[bound_by[ds->sym]].name,
+                         spec->symbols[ds->sym], (long long)bound[ds->sym]);
+      }
+      if (t->strides[d] < 0 || (t->strides[d] == 0 && extent > 1 && arg->is_output))
+        return attn_fail(ATTN_ERR_STRIDES, "%s: argument '%s' dimension %d has "
+                         "stride %lld", spec->name, arg->name, d,
+                         (long long)t->strides[d]);
+      if (t->strides[d] > ((int64_t)1 << 31) - 1)
+        return attn_fail(ATTN_ERR_STRIDES, "%s: argument '%s' dimension %d has "
+                         "stride %lld, beyond 2^31", spec->name, arg->name, d,
+                         (long long)t->strides[d]);
+    }
+    if (arg->is_output && output_overlaps(t))
+      return attn_fail(ATTN_ERR_STRIDES, "%s: output '%s' has overlapping "
+                       "strides", spec->name, arg->name);
+
+    halide_buffer_t *b = &buffers[a];
+    halide_dimension_t *hd = &dims[a * ATTN_MAX_RANK];
+    memset(b, 0, sizeof *b);
+    for (int d = 0; d < arg->rank; ++d) {
+      int src = arg->rank - 1 - d; /* Halide: innermost first */
+      hd[d].min = 0;
+      hd[d].extent = (int32_t)t->shape[src];
+      hd[d].stride = (int32_t)t->strides[src];
+      hd[d].flags = 0;
+    }
+    b->host = (uint8_t *)t->data;
+    b->type = halide_type(arg->dtype);
+    b->dimensions = arg->rank;
+    b->dim = hd;
+  }
+  return ATTN_OK;
+}
+
+static void route_halide_error(void *user_context, const char *msg) {
+  (void)user_context;
+  attn_fail(ATTN_ERR_KERNEL, "%s", msg);
+}
+
+void attn_begin_call(void) {
+  halide_set_error_handler(route_halide_error);
+  halide_set_num_threads(requested_threads);
+}
+
+int attn_end_call(const attn_kernel_spec *spec, int halide_status) {
+  if (halide_status == 0)
+    return ATTN_OK;
+  if (last_error[0] == '\0')
+    attn_fail(ATTN_ERR_KERNEL, "%s: kernel failed with Halide error %d",
+              spec->name, halide_status);
+  return ATTN_ERR_KERNEL;
+}

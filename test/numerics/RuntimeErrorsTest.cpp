@@ -1,0 +1,128 @@
+//===- RuntimeErrorsTest.cpp - bad arguments get a code and a message -----===//
+#include "Harness.h"
+
+#include "bigbird.h"
+#include "causal.h"
+#include "full.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+using namespace attnc;
+using namespace attnc::test;
+using ref::Tensor;
+
+namespace {
+
+class RuntimeErrors : public ::testing::Test {
+protected:
+  std::mt19937 rng{3};
+  Tensor q = random(rng, {2, 3, 5, 16}), k = random(rng, {2, 3, 5, 16});
+  Tensor v = random(rng, {2, 3, 5, 16}), out{{2, 3, 5, 16}};
+  attn_tensor tq = view(q), tk = view(k), tv = view(v), to = view(out);
+
+  void expectError(int rc, int code, const std::string &fragment) {
+    EXPECT_EQ(rc, code);
+    std::string msg = attn_last_error();
+    EXPECT_NE(msg.find(fragment), std::string::npos) << msg;
+  }
+};
+
+TEST_F(RuntimeErrors, Valid) {
+  ASSERT_EQ(causal_attention(&tq, &tk, &tv, &to), 0) << attn_last_error();
+  EXPECT_STREQ(attn_last_error(), "");
+}
+
+TEST_F(RuntimeErrors, NullTensor) {
+  expectError(causal_attention(&tq, nullptr, &tv, &to), ATTN_ERR_NULL,
+              "causal_attention: argument 'k' is a null tensor");
+}
+
+TEST_F(RuntimeErrors, NullData) {
+  tv.data = nullptr;
+  expectError(causal_attention(&tq, &tk, &tv, &to), ATTN_ERR_NULL,
+              "argument 'v' has a null data pointer");
+}
+
+TEST_F(RuntimeErrors, WrongRank) {
+  tk.rank = 3;
+  expectError(causal_attention(&tq, &tk, &tv, &to), ATTN_ERR_RANK,
+              "argument 'k' has rank 3, expected 4");
+}
+
+TEST_F(RuntimeErrors, WrongDtype) {
+  tq.dtype = ATTN_F16;
+  expectError(causal_attention(&tq, &tk, &tv, &to), ATTN_ERR_DTYPE,
+              "argument 'q' has dtype f16, expected f32");
+}
+
+TEST_F(RuntimeErrors, SymbolicDimensionsMustAgree) {
+  Tensor k2 = random(rng, {2, 3, 6, 16});
+  attn_tensor tk2 = view(k2);
+  expectError(causal_attention(&tq, &tk2, &tv, &to), ATTN_ERR_SHAPE,
+              "argument 'k' dimension 2 (L) is 6 but 'q' binds L = 5");
+}
+
+TEST_F(RuntimeErrors, OutputShapeIsChecked) {
+  Tensor small({2, 3, 4, 16});
+  attn_tensor ts = view(small);
+  expectError(causal_attention(&tq, &tk, &tv, &ts), ATTN_ERR_SHAPE,
+              "argument 'out' dimension 2 (L) is 4 but 'q' binds L = 5");
+}
+
+TEST_F(RuntimeErrors, NegativeShape) {
+  tq.shape[0] = -1;
+  expectError(causal_attention(&tq, &tk, &tv, &to), ATTN_ERR_SHAPE,
+              "dimension 0 has size -1");
+}
+
+TEST_F(RuntimeErrors, NegativeStride) {
+  tv.strides[3] = -1;
+  expectError(causal_attention(&tq, &tk, &tv, &to), ATTN_ERR_STRIDES,
+              "argument 'v' dimension 3 has stride -1");
+}
+
+TEST_F(RuntimeErrors, OverlappingOutput) {
+  to.strides[2] = 8; // rows of 16 floats 8 apart
+  expectError(causal_attention(&tq, &tk, &tv, &to), ATTN_ERR_STRIDES,
+              "output 'out' has overlapping strides");
+}
+
+TEST_F(RuntimeErrors, ZeroStrideOutput) {
+  to.strides[1] = 0;
+  expectError(causal_attention(&tq, &tk, &tv, &to), ATTN_ERR_STRIDES,
+              "argument 'out' dimension 1 has stride 0");
+}
+
+TEST_F(RuntimeErrors, DeviceMismatch) {
+  tq.device = ATTN_CUDA;
+  expectError(causal_attention(&tq, &tk, &tv, &to), ATTN_ERR_DEVICE,
+              "built for the CPU");
+}
+
+TEST_F(RuntimeErrors, I32ParameterDtype) {
+  Tensor layout({3, 1, 1});
+  attn_tensor tl = view(layout); // f32 where i32 is declared
+  expectError(bigbird_attention(&tq, &tk, &tv, &tl, &to), ATTN_ERR_DTYPE,
+              "argument 'layout' has dtype f32, expected i32");
+}
+
+TEST_F(RuntimeErrors, LiteralDimensionsAreChecked) {
+  // examples/full.attn declares no literal; build one by hand from the
+  // header's contract instead: value width E must agree between v and out.
+  Tensor v2 = random(rng, {2, 3, 5, 8});
+  attn_tensor tv2 = view(v2);
+  expectError(full_attention(&tq, &tk, &tv2, &to), ATTN_ERR_SHAPE,
+              "argument 'out' dimension 3 (E) is 16 but 'v' binds E = 8");
+}
+
+TEST_F(RuntimeErrors, StateIsPerCallNotSticky) {
+  tq.dtype = ATTN_I32;
+  EXPECT_NE(causal_attention(&tq, &tk, &tv, &to), 0);
+  tq.dtype = ATTN_F32;
+  EXPECT_EQ(causal_attention(&tq, &tk, &tv, &to), 0);
+  EXPECT_STREQ(attn_last_error(), "");
+}
+
+} // namespace

@@ -1,0 +1,51 @@
+//===- Reference.h - plain C++ attention, the numerical ground truth ------===//
+//
+// Deliberately naive and independent of attnc: three loops, double
+// accumulation, the definitions of LANGUAGE.md written out directly.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_TEST_REFERENCE_H
+#define ATTNC_TEST_REFERENCE_H
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <vector>
+
+namespace attnc::ref {
+
+/// A dense row-major tensor, shape outermost first.
+struct Tensor {
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+
+  Tensor() = default;
+  explicit Tensor(std::vector<int64_t> s, float fill = 0.0f);
+  int64_t size() const { return int64_t(data.size()); }
+  float &at(std::initializer_list<int64_t> idx);
+  float at(std::initializer_list<int64_t> idx) const;
+  void randomize(std::mt19937 &rng, float lo = -1.0f, float hi = 1.0f);
+};
+
+using Mask = std::function<bool(int64_t b, int64_t h, int64_t i, int64_t j)>;
+using Score = std::function<double(double s, int64_t b, int64_t h, int64_t i,
+                                   int64_t j)>;
+
+/// softmax_j(score(scale·q_i·k_j) where mask) · v; zeros for a row with no
+/// allowed key. q [B,H,Lq,D], k [B,H,Lk,D], v [B,H,Lk,E] -> [B,H,Lq,E].
+Tensor attend(const Tensor &q, const Tensor &k, const Tensor &v, double scale,
+              const Mask &mask = nullptr, const Score &score = nullptr);
+
+/// Longformer: query i sees i − left·dil … i + right·dil in steps of dil,
+/// every global key, and a global query sees every key.
+Tensor windowed(const Tensor &q, const Tensor &k, const Tensor &v,
+                int64_t left, int64_t right, int64_t dil,
+                const std::vector<int64_t> &globals);
+
+/// Largest |a − b| over all elements (infinity if shapes differ or a value
+/// is not finite).
+double maxAbsDiff(const Tensor &a, const Tensor &b);
+
+} // namespace attnc::ref
+
+#endif
