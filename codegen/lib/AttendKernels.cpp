@@ -24,7 +24,7 @@ const float kLowest = std::numeric_limits<float>::lowest();
 /// Tile sizes, from the op's schedule attributes when attn-choose-schedule
 /// ran, else defaults measured on AVX2 (DESIGN.md).
 struct Tiles {
-  int queries = 32, vector = 8;
+  int queries = 48, vector = 8, rows = 6;
 };
 
 Tiles tilesOf(Operation *op) {
@@ -33,6 +33,8 @@ Tiles tilesOf(Operation *op) {
     t.queries = std::max<int64_t>(1, a.getInt());
   if (auto a = op->getAttrOfType<IntegerAttr>("attn.vector_width"))
     t.vector = std::max<int64_t>(1, a.getInt());
+  if (auto a = op->getAttrOfType<IntegerAttr>("attn.register_rows"))
+    t.rows = std::max<int64_t>(1, a.getInt());
   return t;
 }
 
@@ -74,37 +76,6 @@ Softmax softmax(H::Func score, H::Expr n, H::Var c, H::Var w, H::Var i,
   return s;
 }
 
-/// The CPU schedule shared by the attention kernels: parallel over
-/// batch × head × query tiles, scores and softmax computed per query tile,
-/// vectorised along keys (scores) and along the value width (P·V).
-void scheduleSoftmax(Softmax &s, H::Func score, H::Func dotAcc, H::Var c,
-                     H::Var w, H::Var i, H::Var h, H::Var b, const Tiles &t,
-                     std::vector<H::Func> perHead, std::vector<H::Func> perTile) {
-  H::Var io("io"), ii("ii"), bh("bh");
-  // Parallel over batch × head; per head K is transposed once, then query
-  // tiles run in order with their scores kept tile-sized.
-  s.out.compute_root()
-      .split(i, io, ii, t.queries, H::TailStrategy::GuardWithIf)
-      .reorder(c, ii, io, h, b)
-      .fuse(h, b, bh)
-      .parallel(bh)
-      .vectorize(c, t.vector, H::TailStrategy::GuardWithIf);
-  for (H::Func f : perHead)
-    f.compute_at(s.out, bh);
-  for (H::Func f : perTile)
-    f.compute_at(s.out, io);
-  score.compute_at(s.out, io).vectorize(w, t.vector, H::TailStrategy::RoundUp);
-  if (dotAcc.defined()) {
-    dotAcc.compute_at(s.out, io).vectorize(w, t.vector, H::TailStrategy::RoundUp);
-    dotAcc.update().reorder(w, i).vectorize(w, t.vector, H::TailStrategy::RoundUp);
-  }
-  s.rowMax.compute_at(s.out, io);
-  s.probs.compute_at(s.out, io).vectorize(w, t.vector, H::TailStrategy::RoundUp);
-  s.rowSum.compute_at(s.out, io);
-  s.acc.compute_at(s.out, io).vectorize(c, t.vector, H::TailStrategy::RoundUp);
-  s.acc.update().vectorize(c, t.vector, H::TailStrategy::RoundUp);
-}
-
 H::Expr defaultScale(Operation *op, H::Expr d) {
   if (auto a = op->getAttrOfType<FloatAttr>("scale"))
     return H::Expr(float(a.getValueAsDouble()));
@@ -126,45 +97,133 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   TensorValue k = values.tensors.lookup(op.getK());
   TensorValue v = values.tensors.lookup(op.getV());
   std::vector<TensorValue> caps = captured(op.getCaptures(), values);
-  H::Var c("c"), d("d"), i("i"), j("j"), h("h"), b("b");
-  H::Expr D = q.shape[3], Lk = k.shape[2];
+  H::Var c("c"), d("d"), i("i"), j("j"), h("h"), b("b"), u("u");
+  H::Expr D = q.shape[3], Lq = q.shape[2], Lk = k.shape[2], Dv = v.shape[3];
+  Tiles t = tilesOf(op);
+  const int VW = t.vector, KB = 2 * VW, QR = t.rows;
 
-  H::Func qf = asFloat(q, "q_f32");
-  H::Func kt("k_t"), vf = asFloat(v, "v_f32");
-  kt(j, d, h, b) = H::cast<float>(k.func(d, j, h, b)); // keys innermost
+  // Keys are padded to a whole number of KB-blocks; padded keys are masked.
+  // Reads are clamped so that tiles may run past the edges of every input.
+  H::Expr Lp = (Lk + KB - 1) / KB * KB;
+  H::Func qf("q_f32"), kt("k_t"), vf("v_f32");
+  qf(d, i, h, b) = H::cast<float>(q.func(d, H::clamp(i, 0, Lq - 1), h, b));
+  kt(j, d, h, b) = H::cast<float>(k.func(d, H::clamp(j, 0, Lk - 1), h, b));
+  vf(c, j, h, b) = H::cast<float>(
+      v.func(H::clamp(c, 0, Dv - 1), H::clamp(j, 0, Lk - 1), h, b));
 
   H::RDom rd(0, D, "rd");
   H::Func dotAcc("qk");
   dotAcc(j, i, h, b) = 0.0f;
   dotAcc(j, i, h, b) += qf(rd, i, h, b) * kt(j, rd, h, b);
   H::Expr s = dotAcc(j, i, h, b) * defaultScale(op, D);
-
   if (!op.getScore().empty()) {
     auto e = regionToExpr(op.getScore(), {s, b, h, i, j}, caps);
     if (failed(e))
       return failure();
     s = H::cast<float>(*e);
   }
-  H::Expr allowed = H::Internal::const_true();
+  H::Expr allowed = j < Lk;
   if (!op.getMask().empty()) {
     auto e = regionToExpr(op.getMask(), {b, h, i, j}, caps);
     if (failed(e))
       return failure();
-    allowed = *e;
+    allowed = allowed && *e;
   }
   if (op.getCausal())
     allowed = allowed && j <= i;
   H::Func score("score");
   score(j, i, h, b) = H::select(allowed, s, kLowest);
 
+  // Row max and row sum run over VW key lanes (rfactor), never across rows.
+  H::RDom rk(0, VW, 0, Lp / VW, "rk");
+  H::Expr key = rk.y * VW + rk.x;
+  H::Func rowMax("row_max"), probs("probs"), rowSum("row_sum");
+  rowMax(i, h, b) = kLowest;
+  rowMax(i, h, b) = H::max(rowMax(i, h, b), score(key, i, h, b));
+  H::Expr m = rowMax(i, h, b);
+  probs(j, i, h, b) =
+      H::select(m == kLowest, 0.0f, H::exp(score(j, i, h, b) - m));
+  rowSum(i, h, b) = 0.0f;
+  rowSum(i, h, b) += probs(key, i, h, b);
+  H::RDom rp(0, Lp, "rp");
+  H::Func pvAcc("pv"), acc("acc"), out("attend");
+  pvAcc(c, i, h, b) = 0.0f;
+  pvAcc(c, i, h, b) += probs(rp, i, h, b) * vf(c, rp, h, b);
+  acc(c, i, h, b) = pvAcc(c, i, h, b);
+  H::Expr l = rowSum(i, h, b);
   H::Type outType = halideType(
       cast<RankedTensorType>(op.getType()).getElementType());
-  Softmax sm = softmax(
-      score, Lk, c, j, i, h, b,
-      [&](H::Expr cc, H::RVar r) { return vf(cc, r, h, b); }, outType, "attn");
-  scheduleSoftmax(sm, score, dotAcc, c, j, i, h, b, tilesOf(op), {kt, vf},
-                  {qf});
-  return TensorValue{sm.out, {q.shape[0], q.shape[1], q.shape[2], v.shape[3]},
+  out(c, i, h, b) =
+      H::cast(outType, H::select(l > 0.0f, acc(c, i, h, b) / l, 0.0f));
+
+  // Schedule (DESIGN.md, "What a fast CPU schedule needs"): parallel over
+  // batch × head; K transposed once per head; per tile of queries, QᵀK and
+  // P·V accumulate in register tiles (KB keys × QR queries, KB values × QR
+  // queries) with the reduction loop outside the tile.
+  H::Var io("io"), ii("ii"), bh("bh"), jo("jo"), ji("ji"), jv("jv"),
+      jl("jl"), it("it"), iq("iq"), co("co"), ci("ci");
+  auto RoundUp = H::TailStrategy::RoundUp;
+  out.compute_root()
+      .split(i, io, ii, t.queries, H::TailStrategy::GuardWithIf)
+      .reorder(c, ii, io, h, b)
+      .fuse(h, b, bh)
+      .parallel(bh)
+      .vectorize(c, VW, H::TailStrategy::GuardWithIf);
+  kt.compute_at(out, bh).vectorize(j, VW, RoundUp);
+  vf.compute_at(out, bh).vectorize(c, VW, RoundUp);
+  qf.compute_at(out, io);
+
+  score.compute_at(out, io)
+      .split(j, jo, ji, KB, RoundUp)
+      .split(i, it, iq, QR, RoundUp)
+      .reorder(ji, iq, jo, it)
+      .split(ji, jv, jl, VW)
+      .vectorize(jl)
+      .unroll(jv)
+      .unroll(iq);
+  dotAcc.compute_at(score, jo)
+      .split(j, jv, jl, VW, RoundUp)
+      .vectorize(jl)
+      .unroll(jv)
+      .unroll(i);
+  dotAcc.update()
+      .split(j, jv, jl, VW, RoundUp)
+      .reorder(jl, jv, i, rd)
+      .vectorize(jl)
+      .unroll(jv)
+      .unroll(i);
+
+  rowMax.compute_at(out, io);
+  H::Func maxLanes = rowMax.update().rfactor(rk.x, u);
+  // Lanes innermost in memory: the rfactor Func's new Var comes last.
+  maxLanes.compute_at(out, io).reorder_storage(u, i, h, b).vectorize(u);
+  maxLanes.update().reorder(u, rk.y, i).vectorize(u);
+  probs.compute_at(out, io).vectorize(j, VW, RoundUp);
+  rowSum.compute_at(out, io);
+  H::Func sumLanes = rowSum.update().rfactor(rk.x, u);
+  sumLanes.compute_at(out, io).reorder_storage(u, i, h, b).vectorize(u);
+  sumLanes.update().reorder(u, rk.y, i).vectorize(u);
+
+  acc.compute_at(out, io)
+      .split(c, co, ci, KB, RoundUp)
+      .split(i, it, iq, QR, RoundUp)
+      .reorder(ci, iq, co, it)
+      .split(ci, jv, jl, VW)
+      .vectorize(jl)
+      .unroll(jv)
+      .unroll(iq);
+  pvAcc.compute_at(acc, co)
+      .split(c, jv, jl, VW, RoundUp)
+      .vectorize(jl)
+      .unroll(jv)
+      .unroll(i);
+  pvAcc.update()
+      .split(c, jv, jl, VW, RoundUp)
+      .reorder(jl, jv, i, rp)
+      .vectorize(jl)
+      .unroll(jv)
+      .unroll(i);
+  return TensorValue{out, {q.shape[0], q.shape[1], q.shape[2], v.shape[3]},
                      outType};
 }
 

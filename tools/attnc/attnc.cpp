@@ -83,6 +83,11 @@ cl::opt<bool> printLibs("libs",
                                  "generated kernels needs (after DIR/<stem>.a)"),
                         cl::cat(category));
 
+cl::opt<std::string> halideFeatures(
+    "halide-features",
+    cl::desc("Extra Halide target features, '-'-separated (e.g. profile)"),
+    cl::value_desc("features"), cl::cat(category));
+
 cl::opt<bool> quiet("quiet", cl::desc("No progress output on stderr"),
                     cl::cat(category));
 
@@ -197,6 +202,8 @@ int main(int argc, char **argv) {
     options.outDir = outputFile;
     options.stem = llvm::sys::path::stem(name).str();
     options.verbose = !quiet;
+    if (!halideFeatures.empty())
+      options.target = hostTarget() + "-" + halideFeatures.getValue();
     if (emit == Emit::Obj)
       return failed(emitLibrary(*module, options)) ? 1 : 0;
     if (failed(emitHalideStmt(*module, options, output->os())))

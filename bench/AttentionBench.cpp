@@ -1,0 +1,176 @@
+//===- AttentionBench.cpp - attnc kernels against peak and baselines ------===//
+//
+// Everything is measured in one run: the FMA peak of one core first, then
+// the baselines, then attnc's kernels, whose rows report GFLOP/s, % of the
+// measured peak (× threads) and speed-ups over the baselines at the same L.
+//
+//   build/bench/attnc-bench [--benchmark_filter=...]
+//
+//===----------------------------------------------------------------------===//
+#include "Baselines.h"
+#include "kernels.h"
+
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace attnc::bench;
+
+namespace {
+
+constexpr int64_t kBH = 8, kD = 64, kWindow = 128;
+const std::vector<int64_t> kLengths = {512, 1024, 2048, 4096, 8192, 16384};
+// Windowed attention is O(L): it also runs where a dense kernel cannot.
+const std::vector<int64_t> kWindowLengths = {512,  1024,  2048, 4096,
+                                             8192, 16384, 32768, 65536};
+
+double peakGflops = 0; // one core, measured by BM_FmaPeak
+std::map<std::string, double> baselineSeconds;
+
+enum class Kind { Full, Causal, Window };
+
+const char *name(Kind k) {
+  return k == Kind::Full ? "full" : k == Kind::Causal ? "causal" : "window";
+}
+
+double flops(Kind k, int64_t L) {
+  double full = 4.0 * kBH * double(L) * double(L) * kD;
+  if (k == Kind::Full)
+    return full;
+  if (k == Kind::Causal)
+    return full / 2;
+  return 4.0 * kBH * double(L) * double(2 * kWindow + 1) * kD;
+}
+
+struct Inputs {
+  std::vector<float> q, k, v, out;
+  explicit Inputs(int64_t L) {
+    std::mt19937 rng(42);
+    std::uniform_real_distribution<float> u(-1, 1);
+    size_t n = size_t(kBH * L * kD);
+    for (auto *t : {&q, &k, &v}) {
+      t->resize(n);
+      for (float &x : *t)
+        x = u(rng);
+    }
+    out.assign(n, 0.0f);
+  }
+};
+
+attn_tensor tensor(std::vector<float> &data, int64_t L) {
+  int64_t shape[] = {1, kBH, L, kD};
+  return attn_make_tensor(data.data(), ATTN_F32, 4, shape);
+}
+
+/// Times `body` per iteration and attaches GFLOP/s and % of peak.
+template <typename F>
+double timeLoop(benchmark::State &state, double flop, int threads, F body) {
+  double total = 0;
+  for (auto _ : state) {
+    auto t0 = std::chrono::steady_clock::now();
+    body();
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                             t0).count();
+    state.SetIterationTime(s);
+    total += s;
+  }
+  double perIter = total / double(state.iterations());
+  double gflops = flop / perIter / 1e9;
+  state.counters["GFLOP/s"] = gflops;
+  if (peakGflops > 0)
+    state.counters["%peak"] = 100.0 * gflops / (peakGflops * threads);
+  return perIter;
+}
+
+void BM_FmaPeak(benchmark::State &state) {
+  for (auto _ : state) {
+    peakGflops = measureFmaPeakGflops();
+    state.SetIterationTime(1.0);
+  }
+  state.counters["GFLOP/s"] = peakGflops;
+}
+
+void BM_Naive(benchmark::State &state, Kind kind) {
+  int64_t L = state.range(0);
+  Inputs in(L);
+  double t = timeLoop(state, flops(kind, L), 1, [&] {
+    naiveAttention(in.q.data(), in.k.data(), in.v.data(), in.out.data(), kBH,
+                   L, kD, kind == Kind::Causal,
+                   kind == Kind::Window ? kWindow : -1);
+  });
+  baselineSeconds[std::string("naive/") + name(kind) + "/" + std::to_string(L)] = t;
+}
+
+void BM_Unfused(benchmark::State &state, Kind kind) {
+  int64_t L = state.range(0);
+  Inputs in(L);
+  std::vector<float> scores(size_t(L * L));
+  double t = timeLoop(state, flops(kind, L), 1, [&] {
+    unfusedAttention(in.q.data(), in.k.data(), in.v.data(), in.out.data(),
+                     scores.data(), kBH, L, kD, kind == Kind::Causal);
+  });
+  baselineSeconds[std::string("unfused/") + name(kind) + "/" + std::to_string(L)] = t;
+}
+
+void BM_Attnc(benchmark::State &state, Kind kind) {
+  int64_t L = state.range(0);
+  int threads = int(state.range(1));
+  Inputs in(L);
+  attn_tensor q = tensor(in.q, L), k = tensor(in.k, L), v = tensor(in.v, L);
+  attn_tensor o = tensor(in.out, L);
+  attn_set_num_threads(threads);
+  auto fn = kind == Kind::Full ? bench_full
+            : kind == Kind::Causal ? bench_causal : bench_window;
+  int rc = 0;
+  double t = timeLoop(state, flops(kind, L), threads,
+                      [&] { rc |= fn(&q, &k, &v, &o); });
+  if (rc != 0)
+    state.SkipWithError(attn_last_error());
+  for (const char *base : {"naive", "unfused"}) {
+    auto it = baselineSeconds.find(std::string(base) + "/" + name(kind) + "/" +
+                                   std::to_string(L));
+    if (it != baselineSeconds.end())
+      state.counters[std::string("x_") + base] = it->second / t;
+  }
+}
+
+void registerAll() {
+  benchmark::RegisterBenchmark("fma_peak/1core", BM_FmaPeak)
+      ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+  for (Kind kind : {Kind::Full, Kind::Causal, Kind::Window}) {
+    // Baselines at the lengths where they finish in seconds.
+    for (int64_t L : kind == Kind::Window ? kWindowLengths : kLengths) {
+      if (L <= (kind == Kind::Window ? 16384 : 2048))
+        benchmark::RegisterBenchmark(
+            (std::string("naive/") + name(kind)).c_str(), BM_Naive, kind)
+            ->Arg(L)->Iterations(1)->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
+      if (kind != Kind::Window && L <= 2048)
+        benchmark::RegisterBenchmark(
+            (std::string("unfused/") + name(kind)).c_str(), BM_Unfused, kind)
+            ->Arg(L)->Iterations(1)->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
+    }
+    for (int64_t L : kind == Kind::Window ? kWindowLengths : kLengths)
+      for (int threads : {1, 2})
+        benchmark::RegisterBenchmark(
+            (std::string("attnc/") + name(kind)).c_str(), BM_Attnc, kind)
+            ->Args({L, threads})->ArgNames({"L", "threads"})
+            ->MinTime(0.3)->UseManualTime()->Unit(benchmark::kMillisecond);
+  }
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  benchmark::Initialize(&argc, argv);
+  registerAll();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
