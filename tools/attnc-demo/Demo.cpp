@@ -1,0 +1,198 @@
+//===- Demo.cpp - run every compiled example against the reference --------===//
+//
+// For each kernel: random inputs, the best of three timed calls (all cores),
+// the plain C++ reference, and one table row with GFLOP/s of useful work
+// (4·D per allowed query-key pair), % of the measured FP32 peak of all cores
+// and the max abs error.
+//
+//===----------------------------------------------------------------------===//
+#include "Baselines.h"
+#include "Reference.h"
+
+#include "alibi.h"
+#include "bigbird.h"
+#include "causal.h"
+#include "full.h"
+#include "longformer.h"
+#include "softcap.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <thread>
+
+using namespace attnc;
+using ref::Tensor;
+
+namespace {
+
+constexpr int64_t B = 1, H = 8, D = 64;
+constexpr double kTolerance = 1e-4;
+
+attn_tensor view(Tensor &t) {
+  return attn_make_tensor(t.data.data(), ATTN_F32, int32_t(t.shape.size()),
+                          t.shape.data());
+}
+
+Tensor random(std::mt19937 &rng, std::vector<int64_t> shape) {
+  Tensor t(std::move(shape));
+  t.randomize(rng);
+  return t;
+}
+
+struct Row {
+  std::string kernel, shape;
+  double ms = 0, gflops = 0, peakPct = 0, err = 0;
+  bool ok = false;
+  std::string error;
+};
+
+double peakAllCores = 0;
+int failures = 0;
+
+/// Times `call` (best of three), checks it against `expected`.
+void run(const char *kernel, std::string shape, double pairs,
+         const std::function<int()> &call, const Tensor &out,
+         const Tensor &expected) {
+  Row r;
+  r.kernel = kernel;
+  r.shape = std::move(shape);
+  double best = 1e30;
+  for (int rep = 0; rep < 3; ++rep) {
+    auto t0 = std::chrono::steady_clock::now();
+    int rc = call();
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                             t0).count();
+    if (rc != 0) {
+      r.error = attn_last_error();
+      break;
+    }
+    best = std::min(best, s);
+  }
+  if (r.error.empty()) {
+    r.ms = best * 1e3;
+    r.gflops = 4.0 * D * pairs / best / 1e9;
+    r.peakPct = 100.0 * r.gflops / peakAllCores;
+    r.err = ref::maxAbsDiff(out, expected);
+    r.ok = r.err <= kTolerance;
+  }
+  failures += !r.ok;
+  if (!r.error.empty())
+    std::printf("%-22s %-22s  FAILED: %s\n", r.kernel.c_str(), r.shape.c_str(),
+                r.error.c_str());
+  else
+    std::printf("%-22s %-22s %9.2f %9.1f %7.1f%% %11.2e  %s\n",
+                r.kernel.c_str(), r.shape.c_str(), r.ms, r.gflops, r.peakPct,
+                r.err, r.ok ? "ok" : "MISMATCH");
+  std::fflush(stdout);
+}
+
+/// Counts the query-key pairs a mask allows: the useful work.
+double countPairs(int64_t Lq, int64_t Lk, const ref::Mask &mask) {
+  double n = 0;
+  for (int64_t h = 0; h < H; ++h)
+    for (int64_t i = 0; i < Lq; ++i)
+      for (int64_t j = 0; j < Lk; ++j)
+        n += !mask || mask(0, h, i, j);
+  return n * B;
+}
+
+std::string shapeOf(int64_t L) {
+  return "[" + std::to_string(B) + "," + std::to_string(H) + "," +
+         std::to_string(L) + "," + std::to_string(D) + "]";
+}
+
+} // namespace
+
+int main() {
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  double onePeak = bench::measureFmaPeakGflops();
+  peakAllCores = onePeak * cores;
+  std::printf("attnc demo: FP32 peak measured by an FMA loop: %.1f GFLOP/s "
+              "per core x %u cores\n\n", onePeak, cores);
+  std::printf("%-22s %-22s %9s %9s %8s %11s\n", "kernel", "shape [B,H,L,D]",
+              "time(ms)", "GFLOP/s", "%peak", "max|err|");
+  std::printf("%s\n", std::string(90, '-').c_str());
+
+  std::mt19937 rng(2024);
+  double scale = 1.0 / std::sqrt(double(D));
+  const int64_t L = 1024;
+  Tensor q = random(rng, {B, H, L, D}), k = random(rng, {B, H, L, D});
+  Tensor v = random(rng, {B, H, L, D}), out({B, H, L, D});
+  attn_tensor tq = view(q), tk = view(k), tv = view(v), to = view(out);
+
+  {
+    int64_t S = 1536; // cross-attention: Lk != Lq
+    Tensor kS = random(rng, {B, H, S, D}), vS = random(rng, {B, H, S, D});
+    attn_tensor tks = view(kS), tvs = view(vS);
+    run("full_attention", shapeOf(L) + " S=1536", double(B * H * L * S),
+        [&] { return full_attention(&tq, &tks, &tvs, &to); }, out,
+        ref::attend(q, kS, vS, scale));
+  }
+  auto causal = [](int64_t, int64_t, int64_t i, int64_t j) { return j <= i; };
+  run("causal_attention", shapeOf(L), countPairs(L, L, causal),
+      [&] { return causal_attention(&tq, &tk, &tv, &to); }, out,
+      ref::attend(q, k, v, scale, causal));
+  {
+    const int64_t LL = 4096;
+    Tensor ql = random(rng, {B, H, LL, D}), kl = random(rng, {B, H, LL, D});
+    Tensor vl = random(rng, {B, H, LL, D}), ol({B, H, LL, D});
+    attn_tensor a = view(ql), b = view(kl), c = view(vl), o = view(ol);
+    std::vector<int64_t> globals = {0, 1, 4095};
+    auto mask = [&](int64_t, int64_t, int64_t i, int64_t j) {
+      for (int64_t g : globals)
+        if (i == g || j == g)
+          return true;
+      return (j - i) % 2 == 0 && std::llabs(j - i) <= 256;
+    };
+    run("longformer_attention", shapeOf(LL), countPairs(LL, LL, mask),
+        [&] { return longformer_attention(&a, &b, &c, &o); }, ol,
+        ref::windowed(ql, kl, vl, 128, 128, 2, globals));
+  }
+  auto lfMask = [](int64_t, int64_t, int64_t i, int64_t j) {
+    return (std::llabs(i - j) <= 256 && (i - j) % 2 == 0) || i == 0 || j == 0;
+  };
+  run("longformer_masked", shapeOf(L), countPairs(L, L, lfMask),
+      [&] { return longformer_masked(&tq, &tk, &tv, &to); }, out,
+      ref::attend(q, k, v, scale, lfMask));
+  {
+    int64_t NB = L / 64;
+    std::vector<int32_t> layout(size_t(H * NB * NB));
+    for (int64_t h = 0; h < H; ++h) // window of 3 blocks, global block 0, random
+      for (int64_t r = 0; r < NB; ++r)
+        for (int64_t c = 0; c < NB; ++c)
+          layout[size_t((h * NB + r) * NB + c)] =
+              std::llabs(r - c) <= 1 || r == 0 || c == 0 || (r * 7 + c * 3 + h) % 11 == 0;
+    int64_t lshape[] = {H, NB, NB};
+    attn_tensor tl = attn_make_tensor(layout.data(), ATTN_I32, 3, lshape);
+    auto mask = [&](int64_t, int64_t h, int64_t i, int64_t j) {
+      return layout[size_t((h * NB + i / 64) * NB + j / 64)] != 0;
+    };
+    run("bigbird_attention", shapeOf(L), countPairs(L, L, mask),
+        [&] { return bigbird_attention(&tq, &tk, &tv, &tl, &to); }, out,
+        ref::attend(q, k, v, scale, mask));
+  }
+  {
+    Tensor slopes({H});
+    for (int64_t h = 0; h < H; ++h)
+      slopes.data[size_t(h)] = std::pow(2.0f, -8.0f * float(h + 1) / float(H));
+    attn_tensor ts = view(slopes);
+    run("alibi_attention", shapeOf(L), countPairs(L, L, causal),
+        [&] { return alibi_attention(&tq, &tk, &tv, &ts, &to); }, out,
+        ref::attend(q, k, v, scale, causal,
+                    [&](double s, int64_t, int64_t h, int64_t i, int64_t j) {
+                      return s - double(slopes.data[size_t(h)]) * double(i - j);
+                    }));
+  }
+  run("softcap_attention", shapeOf(L), countPairs(L, L, causal),
+      [&] { return softcap_attention(&tq, &tk, &tv, &to); }, out,
+      ref::attend(q, k, v, 0.125, causal,
+                  [](double s, int64_t, int64_t, int64_t, int64_t) {
+                    return 30.0 * std::tanh(s / 30.0);
+                  }));
+  std::printf("\n%s\n", failures ? "demo: some kernels FAILED"
+                                 : "demo: every kernel matches the reference");
+  return failures ? 1 : 0;
+}
