@@ -51,6 +51,7 @@ H::Func asFloat(const TensorValue &t, const std::string &name) {
 /// (masked) score of candidate w; `value(c, w, i, h, b)` its value vector.
 struct Softmax {
   H::Func rowMax, probs, rowSum, acc, out;
+  H::RDom r; // over the candidates
 };
 
 Softmax softmax(H::Func score, H::Expr n, H::Var c, H::Var w, H::Var i,
@@ -61,6 +62,7 @@ Softmax softmax(H::Func score, H::Expr n, H::Var c, H::Var w, H::Var i,
             H::Func(name + "_sum"), H::Func(name + "_acc"),
             H::Func(name + "_out")};
   H::RDom r(0, n, name + "_r");
+  s.r = r;
   s.rowMax(i, h, b) = kLowest;
   s.rowMax(i, h, b) = H::max(s.rowMax(i, h, b), score(r, i, h, b));
   H::Expr m = s.rowMax(i, h, b);
@@ -233,7 +235,7 @@ FailureOr<TensorValue> attnc::codegen::buildWindowed(attn::WindowedAttendOp op,
   TensorValue k = values.tensors.lookup(op.getK());
   TensorValue v = values.tensors.lookup(op.getV());
   H::Var c("c"), d("d"), i("i"), j("j"), w("w"), g("g"), h("h"), b("b");
-  H::Expr D = q.shape[3], Lq = q.shape[2], Lk = k.shape[2];
+  H::Expr D = q.shape[3], Lq = q.shape[2], Lk = k.shape[2], Dv = v.shape[3];
   int32_t left = int32_t(op.getLeft()), right = int32_t(op.getRight());
   int32_t dil = int32_t(op.getDilation());
   std::vector<int64_t> globals(op.getGlobal().begin(), op.getGlobal().end());
@@ -242,21 +244,29 @@ FailureOr<TensorValue> attnc::codegen::buildWindowed(attn::WindowedAttendOp op,
   H::Type outType = halideType(
       cast<RankedTensorType>(op.getType()).getElementType());
   Tiles tiles = tilesOf(op);
+  // A window re-reads left + right keys per query tile: taller tiles
+  // amortise that, up to what stays in L2 (scores are tile × candidates).
+  if (!op->hasAttr("attn.tile_queries"))
+    tiles.queries = 64;
+  const int VW = tiles.vector;
 
-  H::Func qf = asFloat(q, "q_f32"), kf = asFloat(k, "k_f32");
-  H::Func vf = asFloat(v, "v_f32");
+  // Queries and keys innermost: the window slides along the sequence, so
+  // scores vectorise across queries and read keys at a constant offset.
+  // Reads are clamped, so tiles may run past both ends of the sequence.
+  H::Func qT("q_t"), kT("k_t"), vf("v_f32");
+  qT(i, d, h, b) = H::cast<float>(q.func(d, H::clamp(i, 0, Lq - 1), h, b));
+  kT(j, d, h, b) = H::cast<float>(k.func(d, H::clamp(j, 0, Lk - 1), h, b));
+  vf(c, j, h, b) = H::cast<float>(
+      v.func(H::clamp(c, 0, Dv - 1), H::clamp(j, 0, Lk - 1), h, b));
   H::RDom rd(0, D, "rd");
 
-  // Window candidates: key i + (w - left)·dilation for w in [0, taps).
+  // Window candidate w of query i: key i + (w - left)·dilation.
   auto tap = [&](H::Expr cand, H::Expr query) {
     return query + (cand - left) * dil;
   };
-  auto tapKey = [&](H::Expr cand, H::Expr query) {
-    return H::clamp(tap(cand, query), 0, Lk - 1);
-  };
   H::Func winDot("win_qk");
   winDot(w, i, h, b) = 0.0f;
-  winDot(w, i, h, b) += qf(rd, i, h, b) * kf(rd, tapKey(w, i), h, b);
+  winDot(w, i, h, b) += qT(i, rd, h, b) * kT(tap(w, i), rd, h, b);
   H::Expr wc = H::min(w, taps - 1);
   H::Expr winScore = H::select(tap(wc, i) >= 0 && tap(wc, i) < Lk,
                                winDot(wc, i, h, b) * scale, kLowest);
@@ -274,13 +284,13 @@ FailureOr<TensorValue> attnc::codegen::buildWindowed(attn::WindowedAttendOp op,
   if (G == 0) {
     score(w, i, h, b) = winScore;
   } else {
-    // Read from the inputs directly: kf and vf hold only the tile's window.
+    // Read from the inputs directly: kT and vf hold only the tile's window.
     gk(d, g, h, b) =
         H::cast<float>(k.func(d, H::clamp(globalAt(g), 0, Lk - 1), h, b));
-    gv(c, g, h, b) =
-        H::cast<float>(v.func(c, H::clamp(globalAt(g), 0, Lk - 1), h, b));
+    gv(c, g, h, b) = H::cast<float>(
+        v.func(H::clamp(c, 0, Dv - 1), H::clamp(globalAt(g), 0, Lk - 1), h, b));
     gDot(g, i, h, b) = 0.0f;
-    gDot(g, i, h, b) += qf(rd, i, h, b) * gk(rd, g, h, b);
+    gDot(g, i, h, b) += qT(i, rd, h, b) * gk(rd, g, h, b);
     H::Expr gc = H::max(w - taps, 0), key = globalAt(gc), off = key - i;
     H::Expr inWindow =
         off % dil == 0 && off >= -left * dil && off <= right * dil;
@@ -291,7 +301,7 @@ FailureOr<TensorValue> attnc::codegen::buildWindowed(attn::WindowedAttendOp op,
   Softmax win = softmax(
       score, taps + G, c, w, i, h, b,
       [&](H::Expr cc, H::RVar r) {
-        H::Expr fromWindow = vf(cc, tapKey(H::min(r, taps - 1), i), h, b);
+        H::Expr fromWindow = vf(cc, tap(H::min(r, taps - 1), i), h, b);
         if (G == 0)
           return fromWindow;
         return H::select(r < taps, fromWindow,
@@ -307,7 +317,7 @@ FailureOr<TensorValue> attnc::codegen::buildWindowed(attn::WindowedAttendOp op,
     // Global rows see every key: a dense softmax over all keys for the G
     // global query positions only (positions >= L never match a row).
     H::Var gi("gi");
-    H::Func kt("k_t"), gscore("gscore"), gqk("gq_k");
+    H::Func kt("k_all_t"), gscore("gscore"), gqk("gq_k");
     H::Func vAll = asFloat(v, "v_all");
     kt(j, d, h, b) = H::cast<float>(k.func(d, j, h, b));
     gqk(j, gi, h, b) = 0.0f;
@@ -320,41 +330,78 @@ FailureOr<TensorValue> attnc::codegen::buildWindowed(attn::WindowedAttendOp op,
         [&](H::Expr cc, H::RVar r) { return vAll(cc, r, h, b); },
         H::Float(32), "global");
     full = dense.out;
-    full.compute_root().parallel(b).vectorize(c, tiles.vector,
+    full.compute_root().parallel(b).vectorize(c, VW,
                                               H::TailStrategy::GuardWithIf);
     for (H::Func f : {kt, vAll, gqk, gscore, dense.rowMax, dense.probs,
                       dense.rowSum, dense.acc})
       f.compute_at(full, h);
-    gqk.vectorize(j, tiles.vector, H::TailStrategy::RoundUp);
-    dense.probs.vectorize(j, tiles.vector, H::TailStrategy::RoundUp);
+    gqk.vectorize(j, VW, H::TailStrategy::RoundUp);
+    gqk.update().vectorize(j, VW, H::TailStrategy::RoundUp);
+    dense.probs.vectorize(j, VW, H::TailStrategy::RoundUp);
+    dense.acc.update().vectorize(c, VW, H::TailStrategy::RoundUp);
     H::Expr row = win.out(c, i, h, b);
     for (int32_t x = G - 1; x >= 0; --x)
       row = H::select(i == int32_t(globals[x]), full(c, x, h, b), row);
     result(c, i, h, b) = H::cast(outType, row);
   }
 
-  // Parallel over batch × head × query tiles. The window slides along the
-  // queries, so the scores vectorise across queries (contiguous keys).
-  H::Var io("io"), ii("ii"), ioh("ioh"), tile("tile");
+  // Parallel over batch × head × query tiles. Per tile: QKᵀ in register
+  // tiles of 2·VW queries × 4 candidates, softmax vectorised across
+  // queries, P·V vectorised along the value width.
+  auto RoundUp = H::TailStrategy::RoundUp;
+  auto Guard = H::TailStrategy::GuardWithIf;
+  H::Var io("io"), ii("ii"), ioh("ioh"), tile("tile"), it("it"), iv("iv"),
+      ivo("ivo"), ivi("ivi"), wt("wt"), wr("wr"), co("co"), ci("ci");
   result.compute_root()
-      .split(i, io, ii, tiles.queries, H::TailStrategy::GuardWithIf)
+      .split(i, io, ii, tiles.queries, Guard)
       .reorder(c, ii, io, h, b)
       .fuse(io, h, ioh)
       .fuse(ioh, b, tile)
       .parallel(tile)
-      .vectorize(c, tiles.vector, H::TailStrategy::GuardWithIf);
-  for (H::Func f : {qf, kf, vf, win.out, winDot, score, win.rowMax,
-                    win.probs, win.rowSum, win.acc})
+      .vectorize(c, VW, Guard);
+  for (H::Func f : {win.out, win.rowMax, win.rowSum})
     f.compute_at(result, tile);
-  winDot.vectorize(i, tiles.vector, H::TailStrategy::RoundUp);
-  winDot.update().reorder(i, w, rd).vectorize(i, tiles.vector,
-                                              H::TailStrategy::RoundUp);
-  win.acc.vectorize(c, tiles.vector, H::TailStrategy::RoundUp);
-  win.acc.update().vectorize(c, tiles.vector, H::TailStrategy::RoundUp);
+  qT.compute_at(result, tile).vectorize(i, VW, RoundUp);
+  kT.compute_at(result, tile).vectorize(j, VW, RoundUp);
+  vf.compute_at(result, tile).vectorize(c, VW, RoundUp);
+
+  score.compute_at(result, tile)
+      .reorder_storage(i, w, h, b)
+      .split(i, it, iv, 2 * VW, RoundUp)
+      .split(w, wt, wr, 4, RoundUp)
+      .reorder(iv, wr, it, wt)
+      .split(iv, ivo, ivi, VW)
+      .vectorize(ivi)
+      .unroll(ivo)
+      .unroll(wr);
+  winDot.compute_at(score, it)
+      .reorder_storage(i, w, h, b)
+      .split(i, ivo, ivi, VW, RoundUp)
+      .vectorize(ivi)
+      .unroll(ivo)
+      .unroll(w);
+  winDot.update()
+      .split(i, ivo, ivi, VW, RoundUp)
+      .reorder(ivi, ivo, w, rd)
+      .vectorize(ivi)
+      .unroll(ivo)
+      .unroll(w);
+  win.rowMax.update().reorder(i, win.r).vectorize(i, VW, Guard);
+  win.probs.compute_at(result, tile).reorder_storage(i, w, h, b)
+      .vectorize(i, VW, RoundUp);
+  win.rowSum.update().reorder(i, win.r).vectorize(i, VW, Guard);
+  win.acc.compute_at(result, tile).vectorize(c, VW, RoundUp);
+  win.acc.update()
+      .split(c, co, ci, 4 * VW, RoundUp)
+      .reorder(ci, win.r, co, i)
+      .split(ci, ivo, ivi, VW)
+      .vectorize(ivi)
+      .unroll(ivo);
   if (G > 0) {
     gk.compute_at(result, tile);
-    gv.compute_at(result, tile);
-    gDot.compute_at(result, tile);
+    gv.compute_at(result, tile).vectorize(c, VW, RoundUp);
+    gDot.compute_at(result, tile).reorder_storage(i, g, h, b);
+    gDot.update().reorder(i, rd, g).vectorize(i, VW, RoundUp);
   }
   return TensorValue{result, {q.shape[0], q.shape[1], q.shape[2], v.shape[3]},
                      outType};
