@@ -9,7 +9,7 @@ config.suffixes = [".mlir", ".attn", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.attnc_obj_root, "test")
 # Inputs that are not tests by themselves.
-config.excludes = ["lit.cfg.py", "unit", "fuzz", "Inputs", "CMakeLists.txt"]
+config.excludes = ["lit.cfg.py", "unit", "fuzz", "numerics", "reference", "Inputs", "CMakeLists.txt"]
 
 config.substitutions.append(("%examples", os.path.join(config.attnc_src_root, "examples")))
 
