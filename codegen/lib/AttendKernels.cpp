@@ -21,20 +21,28 @@ namespace {
 
 const float kLowest = std::numeric_limits<float>::lowest();
 
-/// Tile sizes, from the op's schedule attributes when attn-choose-schedule
-/// ran, else defaults measured on AVX2 (DESIGN.md).
+/// Tile sizes chosen by attn-choose-schedule (attnc always runs it before
+/// codegen; the numbers live there only).
 struct Tiles {
-  int queries = 48, vector = 8, rows = 6;
+  int queries = 0, vector = 0, rows = 0;
 };
 
-Tiles tilesOf(Operation *op) {
+FailureOr<Tiles> tilesOf(Operation *op) {
   Tiles t;
-  if (auto a = op->getAttrOfType<IntegerAttr>("attn.tile_queries"))
-    t.queries = std::max<int64_t>(1, a.getInt());
-  if (auto a = op->getAttrOfType<IntegerAttr>("attn.vector_width"))
-    t.vector = std::max<int64_t>(1, a.getInt());
-  if (auto a = op->getAttrOfType<IntegerAttr>("attn.register_rows"))
-    t.rows = std::max<int64_t>(1, a.getInt());
+  auto get = [&](StringRef name, int &out) {
+    auto a = op->getAttrOfType<IntegerAttr>(name);
+    if (a && a.getInt() >= 1 && a.getInt() <= 1024)
+      out = int(a.getInt());
+    return a != nullptr;
+  };
+  bool ok = get("attn.tile_queries", t.queries) &&
+            get("attn.vector_width", t.vector);
+  if (isa<attn::AttendOp>(op))
+    ok = ok && get("attn.register_rows", t.rows);
+  if (!ok || !t.queries || !t.vector)
+    return op->emitError("codegen needs the attributes of "
+                         "attn-choose-schedule (attn.tile_queries, "
+                         "attn.vector_width, attn.register_rows)");
   return t;
 }
 
@@ -58,9 +66,12 @@ Softmax softmax(H::Func score, H::Expr n, H::Var c, H::Var w, H::Var i,
                 H::Var h, H::Var b,
                 const std::function<H::Expr(H::Expr, H::RVar)> &value,
                 H::Type outType, const std::string &name) {
-  Softmax s{H::Func(name + "_max"), H::Func(name + "_p"),
-            H::Func(name + "_sum"), H::Func(name + "_acc"),
-            H::Func(name + "_out")};
+  Softmax s;
+  s.rowMax = H::Func(name + "_max");
+  s.probs = H::Func(name + "_p");
+  s.rowSum = H::Func(name + "_sum");
+  s.acc = H::Func(name + "_acc");
+  s.out = H::Func(name + "_out");
   H::RDom r(0, n, name + "_r");
   s.r = r;
   s.rowMax(i, h, b) = kLowest;
@@ -101,7 +112,10 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   std::vector<TensorValue> caps = captured(op.getCaptures(), values);
   H::Var c("c"), d("d"), i("i"), j("j"), h("h"), b("b"), u("u");
   H::Expr D = q.shape[3], Lq = q.shape[2], Lk = k.shape[2], Dv = v.shape[3];
-  Tiles t = tilesOf(op);
+  FailureOr<Tiles> tiles = tilesOf(op);
+  if (failed(tiles))
+    return failure();
+  Tiles t = *tiles;
   const int VW = t.vector, KB = 2 * VW, QR = t.rows;
 
   // Keys are padded to a whole number of KB-blocks; padded keys are masked.
@@ -243,11 +257,10 @@ FailureOr<TensorValue> attnc::codegen::buildWindowed(attn::WindowedAttendOp op,
   H::Expr scale = defaultScale(op, D);
   H::Type outType = halideType(
       cast<RankedTensorType>(op.getType()).getElementType());
-  Tiles tiles = tilesOf(op);
-  // A window re-reads left + right keys per query tile: taller tiles
-  // amortise that, up to what stays in L2 (scores are tile × candidates).
-  if (!op->hasAttr("attn.tile_queries"))
-    tiles.queries = 64;
+  FailureOr<Tiles> chosen = tilesOf(op);
+  if (failed(chosen))
+    return failure();
+  Tiles tiles = *chosen;
   const int VW = tiles.vector;
 
   // Queries and keys innermost: the window slides along the sequence, so

@@ -1,7 +1,7 @@
 //===- FrontendFuzzer.cpp - libFuzzer target over the whole frontend ------===//
 //
 // Feeds arbitrary bytes through lexing, parsing, checking, MLIRGen, the
-// verifier and the attn-expand-lsh pass. A finding is any crash, assertion,
+// verifier and the lowering passes. A finding is any crash, assertion,
 // sanitizer report or hang; a clean rejection is the expected outcome for
 // most inputs. Built with -fsanitize=fuzzer when ATTNC_ENABLE_FUZZ=ON, and
 // always as a replay tool (StandaloneReplay.cpp) that ctest runs over the
@@ -66,6 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   mlir::PassManager pm(&ctx);
   pm.addNestedPass<mlir::func::FuncOp>(attnc::createAttnExpandLsh());
+  pm.addNestedPass<mlir::func::FuncOp>(attnc::createAttnAnalyzeMasks());
+  pm.addNestedPass<mlir::func::FuncOp>(attnc::createAttnChooseSchedule());
   (void)pm.run(*module);
   return 0;
 }

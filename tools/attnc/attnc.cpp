@@ -51,7 +51,8 @@ cl::opt<Emit> emit(
         clEnumValN(Emit::AST, "ast", "the checked AST with inferred types"),
         clEnumValN(Emit::MLIR, "mlir", "attn dialect IR as generated"),
         clEnumValN(Emit::Lowered, "lowered",
-                   "attn IR after the lowering passes"),
+                   "attn IR after the lowering passes (expand-lsh, "
+                   "analyze-masks, choose-schedule)"),
         clEnumValN(Emit::Halide, "halide",
                    "Halide's lowered statement of every kernel"),
         clEnumValN(Emit::Obj, "obj",
@@ -193,7 +194,10 @@ int main(int argc, char **argv) {
     mlir::PassManager pm(&context);
     if (failed(mlir::applyPassManagerCLOptions(pm)))
       return 1;
+    // The lowering pipeline: composites first, then what codegen reads.
     pm.addNestedPass<mlir::func::FuncOp>(createAttnExpandLsh());
+    pm.addNestedPass<mlir::func::FuncOp>(createAttnAnalyzeMasks());
+    pm.addNestedPass<mlir::func::FuncOp>(createAttnChooseSchedule());
     if (failed(pm.run(*module)))
       return 1;
   }

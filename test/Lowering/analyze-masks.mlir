@@ -1,0 +1,113 @@
+// RUN: attn-opt %s --attn-analyze-masks --split-input-file | FileCheck %s
+
+!t = tensor<?x?x?x64xf32>
+
+// CHECK-LABEL: func.func @none
+// CHECK: attn.attend {{.*}}attn.mask_kind = "none"
+func.func @none(%q: !t) -> !t {
+  %y = attn.attend %q, %q, %q : !t, !t, !t -> !t
+  return %y : !t
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+// Causal: j - i <= 0, no lower bound.
+// CHECK-LABEL: func.func @causal
+// CHECK: attn.attend {{.*}}{attn.band_hi = 0 : i64, attn.mask_kind = "band", causal}
+func.func @causal(%q: !t) -> !t {
+  %y = attn.attend %q, %q, %q {causal} : !t, !t, !t -> !t
+  return %y : !t
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+// A sliding window written as two inequalities: i - 4 <= j && j < i + 3.
+// CHECK-LABEL: func.func @window
+// CHECK: attn.band_hi = 2 : i64, attn.band_lo = -4 : i64, attn.mask_kind = "band"
+func.func @window(%q: !t) -> !t {
+  %y = attn.attend %q, %q, %q : !t, !t, !t -> !t mask {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %c4 = arith.constant 4 : index
+    %c3 = arith.constant 3 : index
+    %lo = arith.subi %i, %c4 : index
+    %hi = arith.addi %i, %c3 : index
+    %a = arith.cmpi sle, %lo, %j : index
+    %z = arith.cmpi slt, %j, %hi : index
+    %m = arith.andi %a, %z : i1
+    attn.yield %m : i1
+  }
+  return %y : !t
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+// |i - j| <= 8 intersected with causal.
+// CHECK-LABEL: func.func @abs_band_causal
+// CHECK: attn.band_hi = 0 : i64, attn.band_lo = -8 : i64, attn.mask_kind = "band"
+func.func @abs_band_causal(%q: !t) -> !t {
+  %y = attn.attend %q, %q, %q {causal} : !t, !t, !t -> !t mask {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %d = arith.subi %i, %j : index
+    %a = math.absi %d : index
+    %c8 = arith.constant 8 : index
+    %m = arith.cmpi sle, %a, %c8 : index
+    attn.yield %m : i1
+  }
+  return %y : !t
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+// BigBird: the mask reads i and j only as i / 64 and j / 64.
+// CHECK-LABEL: func.func @block
+// CHECK: attn.block_size = 64 : i64, attn.mask_kind = "block"
+func.func @block(%q: !t, %l: tensor<?x?x?xi32>) -> !t {
+  %y = attn.attend %q, %q, %q captures(%l : tensor<?x?x?xi32>) : !t, !t, !t -> !t mask {
+  ^bb0(%b: index, %h: index, %i: index, %j: index, %lay: tensor<?x?x?xi32>):
+    %c64 = arith.constant 64 : index
+    %ib = arith.divsi %i, %c64 : index
+    %jb = arith.divsi %j, %c64 : index
+    %x = tensor.extract %lay[%h, %ib, %jb] : tensor<?x?x?xi32>
+    %z = arith.constant 0 : i32
+    %m = arith.cmpi ne, %x, %z : i32
+    attn.yield %m : i1
+  }
+  return %y : !t
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+// Different block sizes for i and j, and a disjunction: elementwise.
+// CHECK-LABEL: func.func @elementwise
+// CHECK: attn.attend {{.*}}attn.mask_kind = "elementwise"
+// CHECK-NOT: attn.band
+// CHECK-LABEL: func.func @global_tokens
+// CHECK: attn.mask_kind = "elementwise"
+func.func @elementwise(%q: !t) -> !t {
+  %y = attn.attend %q, %q, %q : !t, !t, !t -> !t mask {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %c2 = arith.constant 2 : index
+    %c4 = arith.constant 4 : index
+    %ib = arith.divsi %i, %c2 : index
+    %jb = arith.divsi %j, %c4 : index
+    %m = arith.cmpi eq, %ib, %jb : index
+    attn.yield %m : i1
+  }
+  return %y : !t
+}
+func.func @global_tokens(%q: !t) -> !t {
+  %y = attn.attend %q, %q, %q : !t, !t, !t -> !t mask {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %c0 = arith.constant 0 : index
+    %a = arith.cmpi sle, %j, %i : index
+    %g = arith.cmpi eq, %j, %c0 : index
+    %m = arith.ori %a, %g : i1
+    attn.yield %m : i1
+  }
+  return %y : !t
+}
