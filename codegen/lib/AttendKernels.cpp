@@ -12,6 +12,8 @@
 //===----------------------------------------------------------------------===//
 #include "HalideKernel.h"
 
+#include <optional>
+
 using namespace mlir;
 using namespace attnc;
 using namespace attnc::codegen;
@@ -150,9 +152,38 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   H::Func score("score");
   score(j, i, h, b) = H::select(allowed, s, kLowest);
 
+  // A band (attn-analyze-masks: causal, sliding windows) becomes static
+  // iteration bounds: j − i ∈ [lo, hi] as RDom predicates, which Halide
+  // turns into loop bounds, so only the band's keys are ever scored.
+  bool isBand = false;
+  std::optional<int64_t> bandLo, bandHi;
+  if (auto kind = op->getAttrOfType<StringAttr>("attn.mask_kind"))
+    isBand = kind.getValue() == "band";
+  if (auto a = op->getAttrOfType<IntegerAttr>("attn.band_lo"))
+    bandLo = a.getInt();
+  if (auto a = op->getAttrOfType<IntegerAttr>("attn.band_hi"))
+    bandHi = a.getInt();
+
   // Row max and row sum run over VW key lanes (rfactor), never across rows.
   H::RDom rk(0, VW, 0, Lp / VW, "rk");
   H::Expr key = rk.y * VW + rk.x;
+  H::RDom rp(0, Lp, "rp");
+  if (isBand) {
+    // Whole VW-groups of keys that touch the band (the mask still rejects
+    // the keys of a group outside it).
+    H::Expr groupLo = rk.y * VW, groupHi = rk.y * VW + (VW - 1);
+    H::Expr inGroup = H::Internal::const_true(), inKeys = H::Internal::const_true();
+    if (bandHi) {
+      inGroup = inGroup && groupLo <= i + int32_t(*bandHi);
+      inKeys = inKeys && rp <= i + int32_t(*bandHi);
+    }
+    if (bandLo) {
+      inGroup = inGroup && groupHi >= i + int32_t(*bandLo);
+      inKeys = inKeys && rp >= i + int32_t(*bandLo);
+    }
+    rk.where(inGroup);
+    rp.where(inKeys);
+  }
   H::Func rowMax("row_max"), probs("probs"), rowSum("row_sum");
   rowMax(i, h, b) = kLowest;
   rowMax(i, h, b) = H::max(rowMax(i, h, b), score(key, i, h, b));
@@ -161,7 +192,6 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
       H::select(m == kLowest, 0.0f, H::exp(score(j, i, h, b) - m));
   rowSum(i, h, b) = 0.0f;
   rowSum(i, h, b) += probs(key, i, h, b);
-  H::RDom rp(0, Lp, "rp");
   H::Func pvAcc("pv"), acc("acc"), out("attend");
   pvAcc(c, i, h, b) = 0.0f;
   pvAcc(c, i, h, b) += probs(rp, i, h, b) * vf(c, rp, h, b);
@@ -220,25 +250,38 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   sumLanes.compute_at(out, io).reorder_storage(u, i, h, b).vectorize(u);
   sumLanes.update().reorder(u, rk.y, i).vectorize(u);
 
-  acc.compute_at(out, io)
-      .split(c, co, ci, KB, RoundUp)
-      .split(i, it, iq, QR, RoundUp)
-      .reorder(ci, iq, co, it)
-      .split(ci, jv, jl, VW)
-      .vectorize(jl)
-      .unroll(jv)
-      .unroll(iq);
-  pvAcc.compute_at(acc, co)
-      .split(c, jv, jl, VW, RoundUp)
-      .vectorize(jl)
-      .unroll(jv)
-      .unroll(i);
-  pvAcc.update()
-      .split(c, jv, jl, VW, RoundUp)
-      .reorder(jl, jv, i, rp)
-      .vectorize(jl)
-      .unroll(jv)
-      .unroll(i);
+  if (isBand) {
+    // Each row reads a different key range, so P·V runs row by row (the
+    // band's bounds then apply per row), accumulating 4 vectors of values.
+    acc.compute_at(out, io).vectorize(c, VW, RoundUp);
+    pvAcc.compute_at(out, io).vectorize(c, VW, RoundUp);
+    pvAcc.update()
+        .split(c, co, ci, 4 * VW, RoundUp)
+        .reorder(ci, rp, co, i)
+        .split(ci, jv, jl, VW)
+        .vectorize(jl)
+        .unroll(jv);
+  } else {
+    acc.compute_at(out, io)
+        .split(c, co, ci, KB, RoundUp)
+        .split(i, it, iq, QR, RoundUp)
+        .reorder(ci, iq, co, it)
+        .split(ci, jv, jl, VW)
+        .vectorize(jl)
+        .unroll(jv)
+        .unroll(iq);
+    pvAcc.compute_at(acc, co)
+        .split(c, jv, jl, VW, RoundUp)
+        .vectorize(jl)
+        .unroll(jv)
+        .unroll(i);
+    pvAcc.update()
+        .split(c, jv, jl, VW, RoundUp)
+        .reorder(jl, jv, i, rp)
+        .vectorize(jl)
+        .unroll(jv)
+        .unroll(i);
+  }
   return TensorValue{out, {q.shape[0], q.shape[1], q.shape[2], v.shape[3]},
                      outType};
 }
