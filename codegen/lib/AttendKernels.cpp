@@ -91,6 +91,35 @@ Softmax softmax(H::Func score, H::Expr n, H::Var c, H::Var w, H::Var i,
   return s;
 }
 
+/// Computes `consumer` at `at`/`atVar` in register tiles of 2·VW (`inner`,
+/// vectorised) × `rows` (unrolled), and `accum` — the reduction over `r`
+/// that `consumer` reads — once per tile with the reduction loop outside,
+/// so its 2·rows vector accumulators stay in registers (DESIGN.md).
+void registerTile(H::Func consumer, H::Func at, H::Var atVar, H::Func accum,
+                  H::Var inner, H::Var rowVar, H::RVar r, int VW, int rows) {
+  auto RoundUp = H::TailStrategy::RoundUp;
+  H::Var o("o"), t("t"), in("in"), q("q"), vec("vec"), lane("lane");
+  consumer.compute_at(at, atVar)
+      .split(inner, o, in, 2 * VW, RoundUp)
+      .split(rowVar, t, q, rows, RoundUp)
+      .reorder(in, q, o, t)
+      .split(in, vec, lane, VW)
+      .vectorize(lane)
+      .unroll(vec)
+      .unroll(q);
+  accum.compute_at(consumer, o)
+      .split(inner, vec, lane, VW, RoundUp)
+      .vectorize(lane)
+      .unroll(vec)
+      .unroll(rowVar);
+  accum.update()
+      .split(inner, vec, lane, VW, RoundUp)
+      .reorder(lane, vec, rowVar, r)
+      .vectorize(lane)
+      .unroll(vec)
+      .unroll(rowVar);
+}
+
 H::Expr defaultScale(Operation *op, H::Expr d) {
   if (auto a = op->getAttrOfType<FloatAttr>("scale"))
     return H::Expr(float(a.getValueAsDouble()));
@@ -118,7 +147,7 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   if (failed(tiles))
     return failure();
   Tiles t = *tiles;
-  const int VW = t.vector, KB = 2 * VW, QR = t.rows;
+  const int VW = t.vector, KB = 2 * VW, QR = t.rows; // KB: register tile
 
   // Keys are padded to a whole number of KB-blocks; padded keys are masked.
   // Reads are clamped so that tiles may run past the edges of every input.
@@ -206,8 +235,8 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   // batch × head; K transposed once per head; per tile of queries, QᵀK and
   // P·V accumulate in register tiles (KB keys × QR queries, KB values × QR
   // queries) with the reduction loop outside the tile.
-  H::Var io("io"), ii("ii"), bh("bh"), jo("jo"), ji("ji"), jv("jv"),
-      jl("jl"), it("it"), iq("iq"), co("co"), ci("ci");
+  H::Var io("io"), ii("ii"), bh("bh"), jv("jv"), jl("jl"), co("co"),
+      ci("ci");
   auto RoundUp = H::TailStrategy::RoundUp;
   out.compute_root()
       .split(i, io, ii, t.queries, H::TailStrategy::GuardWithIf)
@@ -219,25 +248,7 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   vf.compute_at(out, bh).vectorize(c, VW, RoundUp);
   qf.compute_at(out, io);
 
-  score.compute_at(out, io)
-      .split(j, jo, ji, KB, RoundUp)
-      .split(i, it, iq, QR, RoundUp)
-      .reorder(ji, iq, jo, it)
-      .split(ji, jv, jl, VW)
-      .vectorize(jl)
-      .unroll(jv)
-      .unroll(iq);
-  dotAcc.compute_at(score, jo)
-      .split(j, jv, jl, VW, RoundUp)
-      .vectorize(jl)
-      .unroll(jv)
-      .unroll(i);
-  dotAcc.update()
-      .split(j, jv, jl, VW, RoundUp)
-      .reorder(jl, jv, i, rd)
-      .vectorize(jl)
-      .unroll(jv)
-      .unroll(i);
+  registerTile(score, out, io, dotAcc, j, i, rd.x, VW, QR);
 
   rowMax.compute_at(out, io);
   H::Func maxLanes = rowMax.update().rfactor(rk.x, u);
@@ -262,25 +273,7 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
         .vectorize(jl)
         .unroll(jv);
   } else {
-    acc.compute_at(out, io)
-        .split(c, co, ci, KB, RoundUp)
-        .split(i, it, iq, QR, RoundUp)
-        .reorder(ci, iq, co, it)
-        .split(ci, jv, jl, VW)
-        .vectorize(jl)
-        .unroll(jv)
-        .unroll(iq);
-    pvAcc.compute_at(acc, co)
-        .split(c, jv, jl, VW, RoundUp)
-        .vectorize(jl)
-        .unroll(jv)
-        .unroll(i);
-    pvAcc.update()
-        .split(c, jv, jl, VW, RoundUp)
-        .reorder(jl, jv, i, rp)
-        .vectorize(jl)
-        .unroll(jv)
-        .unroll(i);
+    registerTile(acc, out, io, pvAcc, c, i, rp.x, VW, QR);
   }
   return TensorValue{out, {q.shape[0], q.shape[1], q.shape[2], v.shape[3]},
                      outType};
@@ -406,8 +399,8 @@ FailureOr<TensorValue> attnc::codegen::buildWindowed(attn::WindowedAttendOp op,
   // queries, P·V vectorised along the value width.
   auto RoundUp = H::TailStrategy::RoundUp;
   auto Guard = H::TailStrategy::GuardWithIf;
-  H::Var io("io"), ii("ii"), ioh("ioh"), tile("tile"), it("it"), iv("iv"),
-      ivo("ivo"), ivi("ivi"), wt("wt"), wr("wr"), co("co"), ci("ci");
+  H::Var io("io"), ii("ii"), ioh("ioh"), tile("tile"), ivo("ivo"),
+      ivi("ivi"), co("co"), ci("ci");
   result.compute_root()
       .split(i, io, ii, tiles.queries, Guard)
       .reorder(c, ii, io, h, b)
@@ -421,27 +414,11 @@ FailureOr<TensorValue> attnc::codegen::buildWindowed(attn::WindowedAttendOp op,
   kT.compute_at(result, tile).vectorize(j, VW, RoundUp);
   vf.compute_at(result, tile).vectorize(c, VW, RoundUp);
 
-  score.compute_at(result, tile)
-      .reorder_storage(i, w, h, b)
-      .split(i, it, iv, 2 * VW, RoundUp)
-      .split(w, wt, wr, 4, RoundUp)
-      .reorder(iv, wr, it, wt)
-      .split(iv, ivo, ivi, VW)
-      .vectorize(ivi)
-      .unroll(ivo)
-      .unroll(wr);
-  winDot.compute_at(score, it)
-      .reorder_storage(i, w, h, b)
-      .split(i, ivo, ivi, VW, RoundUp)
-      .vectorize(ivi)
-      .unroll(ivo)
-      .unroll(w);
-  winDot.update()
-      .split(i, ivo, ivi, VW, RoundUp)
-      .reorder(ivi, ivo, w, rd)
-      .vectorize(ivi)
-      .unroll(ivo)
-      .unroll(w);
+  // Queries innermost in memory too, then tiles of 2·VW queries × 4
+  // candidates.
+  score.reorder_storage(i, w, h, b);
+  winDot.reorder_storage(i, w, h, b);
+  registerTile(score, result, tile, winDot, i, w, rd.x, VW, 4);
   win.rowMax.update().reorder(i, win.r).vectorize(i, VW, Guard);
   win.probs.compute_at(result, tile).reorder_storage(i, w, h, b)
       .vectorize(i, VW, RoundUp);

@@ -220,6 +220,28 @@ LogicalResult verifyLambda(Operation *op, Region &region, StringRef name,
   return success();
 }
 
+/// Trailing-dimension broadcasting, shared by add, sub and mul.
+LogicalResult verifyBroadcast(Operation *op, Value lhs, Value rhs,
+                                     Value result) {
+  auto l = cast<RankedTensorType>(lhs.getType());
+  auto r = cast<RankedTensorType>(rhs.getType());
+  ShapeChecker c(op);
+  if (!c.sameElementType(lhs, "lhs", rhs, "rhs"))
+    return failure();
+  Value longer = l.getRank() >= r.getRank() ? lhs : rhs;
+  Value shorter = longer == lhs ? rhs : lhs;
+  int64_t lr = std::max(l.getRank(), r.getRank());
+  int64_t sr = std::min(l.getRank(), r.getRank());
+  StringRef ln = longer == lhs ? "lhs" : "rhs";
+  StringRef sn = longer == lhs ? "rhs" : "lhs";
+  bool ok = c.rank(result, "result", lr, "the longer operand's rank");
+  for (int64_t i = 1; ok && i <= sr; ++i)
+    ok = c.same(shorter, sn, -i, longer, ln, -i, "trailing");
+  for (int64_t i = 0; ok && i < lr; ++i)
+    ok = c.same(result, "result", i, longer, ln, i, "broadcast");
+  return c.result();
+}
+
 } // namespace
 
 #define GET_OP_CLASSES
@@ -426,38 +448,6 @@ LogicalResult LayerNormOp::verify() {
     return emitOpError() << "result type " << getResult().getType()
                          << " does not match x type " << x.getType();
   return success();
-}
-
-/// Trailing-dimension broadcasting, shared by add, sub and mul.
-static LogicalResult verifyBroadcast(Operation *op, Value lhs, Value rhs,
-                                     Value result) {
-  auto l = cast<RankedTensorType>(lhs.getType());
-  auto r = cast<RankedTensorType>(rhs.getType());
-  ShapeChecker c(op);
-  if (!c.sameElementType(lhs, "lhs", rhs, "rhs"))
-    return failure();
-  Value longer = l.getRank() >= r.getRank() ? lhs : rhs;
-  Value shorter = longer == lhs ? rhs : lhs;
-  int64_t lr = std::max(l.getRank(), r.getRank());
-  int64_t sr = std::min(l.getRank(), r.getRank());
-  StringRef ln = longer == lhs ? "lhs" : "rhs";
-  StringRef sn = longer == lhs ? "rhs" : "lhs";
-  bool ok = c.rank(result, "result", lr, "the longer operand's rank");
-  for (int64_t i = 1; ok && i <= sr; ++i)
-    ok = c.same(shorter, sn, -i, longer, ln, -i, "trailing");
-  for (int64_t i = 0; ok && i < lr; ++i)
-    ok = c.same(result, "result", i, longer, ln, i, "broadcast");
-  return c.result();
-}
-
-LogicalResult AddOp::verify() {
-  return verifyBroadcast(*this, getLhs(), getRhs(), getResult());
-}
-LogicalResult SubOp::verify() {
-  return verifyBroadcast(*this, getLhs(), getRhs(), getResult());
-}
-LogicalResult MulOp::verify() {
-  return verifyBroadcast(*this, getLhs(), getRhs(), getResult());
 }
 
 LogicalResult SplitHeadsOp::verify() {

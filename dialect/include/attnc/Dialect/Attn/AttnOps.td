@@ -367,6 +367,11 @@ class Attn_BinaryOp<string mnemonic, string what>
     $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
   }];
   let hasVerifier = 1;
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::verify() {
+      return verifyBroadcast(*this, getLhs(), getRhs(), getResult());
+    }
+  }];
 }
 
 def Attn_AddOp : Attn_BinaryOp<"add", "elementwise sum with broadcasting">;
