@@ -184,10 +184,18 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   // A band (attn-analyze-masks: causal, sliding windows) becomes static
   // iteration bounds: j − i ∈ [lo, hi] as RDom predicates, which Halide
   // turns into loop bounds, so only the band's keys are ever scored.
-  bool isBand = false;
+  bool isBand = false, isBlock = false;
   std::optional<int64_t> bandLo, bandHi;
-  if (auto kind = op->getAttrOfType<StringAttr>("attn.mask_kind"))
+  int64_t blockSize = 0;
+  if (auto kind = op->getAttrOfType<StringAttr>("attn.mask_kind")) {
     isBand = kind.getValue() == "band";
+    isBlock = kind.getValue() == "block";
+  }
+  if (auto a = op->getAttrOfType<IntegerAttr>("attn.block_size"))
+    blockSize = a.getInt();
+  // Dead blocks can be skipped whole when a lane group never straddles two.
+  isBlock = isBlock && blockSize > 0 && blockSize % VW == 0 &&
+            blockSize <= (1 << 20);
   if (auto a = op->getAttrOfType<IntegerAttr>("attn.band_lo"))
     bandLo = a.getInt();
   if (auto a = op->getAttrOfType<IntegerAttr>("attn.band_hi"))
@@ -213,6 +221,24 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
     rk.where(inGroup);
     rp.where(inKeys);
   }
+  // A block-sparse mask (attn-analyze-masks: reads i and j only as i/S and
+  // j/S) is evaluated once per lane group and once per key block: dead
+  // blocks are skipped at run time by the row max, row sum and P·V loops.
+  H::RDom rb(0, int32_t(std::max<int64_t>(blockSize, 1)), 0,
+             (Lk + int32_t(std::max<int64_t>(blockSize, 1)) - 1) /
+                 int32_t(std::max<int64_t>(blockSize, 1)),
+             "rb");
+  H::Expr pvKey = rp;
+  if (isBlock) {
+    auto liveGroup = regionToExpr(op.getMask(), {b, h, i, rk.y * VW}, caps);
+    auto liveBlock = regionToExpr(op.getMask(),
+                                  {b, h, i, rb.y * int32_t(blockSize)}, caps);
+    if (failed(liveGroup) || failed(liveBlock))
+      return failure();
+    rk.where(*liveGroup);
+    rb.where(*liveBlock);
+    pvKey = rb.y * int32_t(blockSize) + rb.x;
+  }
   H::Func rowMax("row_max"), probs("probs"), rowSum("row_sum");
   rowMax(i, h, b) = kLowest;
   rowMax(i, h, b) = H::max(rowMax(i, h, b), score(key, i, h, b));
@@ -223,7 +249,7 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   rowSum(i, h, b) += probs(key, i, h, b);
   H::Func pvAcc("pv"), acc("acc"), out("attend");
   pvAcc(c, i, h, b) = 0.0f;
-  pvAcc(c, i, h, b) += probs(rp, i, h, b) * vf(c, rp, h, b);
+  pvAcc(c, i, h, b) += probs(pvKey, i, h, b) * vf(c, pvKey, h, b);
   acc(c, i, h, b) = pvAcc(c, i, h, b);
   H::Expr l = rowSum(i, h, b);
   H::Type outType = halideType(
@@ -269,6 +295,16 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
     pvAcc.update()
         .split(c, co, ci, 4 * VW, RoundUp)
         .reorder(ci, rp, co, i)
+        .split(ci, jv, jl, VW)
+        .vectorize(jl)
+        .unroll(jv);
+  } else if (isBlock) {
+    // Row by row, block by block: the liveness test runs once per block.
+    acc.compute_at(out, io).vectorize(c, VW, RoundUp);
+    pvAcc.compute_at(out, io).vectorize(c, VW, RoundUp);
+    pvAcc.update()
+        .split(c, co, ci, 4 * VW, RoundUp)
+        .reorder(ci, rb.x, rb.y, co, i)
         .split(ci, jv, jl, VW)
         .vectorize(jl)
         .unroll(jv);
