@@ -83,9 +83,7 @@ FailureOr<TensorValue> attnc::codegen::buildDense(Operation *op,
     std::vector<H::Expr> xa = exprs(v);
     xa[0] = m;
     H::Func accum("linear_acc");
-    accum(v) = 0.0f;
-    if (lin.getBias())
-      accum(v) = H::cast<float>(in(2).func(v[0]));
+    accum(v) = lin.getBias() ? H::cast<float>(in(2).func(v[0])) : H::Expr(0.0f);
     accum(v) += H::cast<float>(x.func(xa)) * H::cast<float>(w.func(v[0], m));
     f(v) = H::cast(type, accum(v));
     scheduleRoot(f, v);

@@ -227,10 +227,16 @@ LogicalResult run(ModuleOp module, const char *tool,
 FailureOr<std::vector<BuiltKernel>> buildAll(ModuleOp module) {
   std::vector<BuiltKernel> kernels;
   for (auto fn : module.getOps<func::FuncOp>()) {
-    FailureOr<BuiltKernel> k = buildKernel(fn);
-    if (failed(k))
-      return failure();
-    kernels.push_back(std::move(*k));
+    // Halide reports schedule errors by throwing: turn them into
+    // diagnostics on the kernel instead of letting them end the process.
+    try {
+      FailureOr<BuiltKernel> k = buildKernel(fn);
+      if (failed(k))
+        return failure();
+      kernels.push_back(std::move(*k));
+    } catch (const H::Error &e) {
+      return fn.emitError() << "Halide: " << e.what(), failure();
+    }
   }
   if (kernels.empty())
     return module.emitError("no kernel to compile"), failure();

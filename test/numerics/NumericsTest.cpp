@@ -192,6 +192,35 @@ TEST_P(Numerics, HugeLogitsStayFinite) {
   EXPECT_LE(ref::maxAbsDiff(out, expected), 4e-3);
 }
 
+TEST_P(Numerics, DenseHelpersChained) {
+  Tensor x = random(rng, {B, L(), 48}), w = random(rng, {48, 32});
+  Tensor bias = random(rng, {32}), g = random(rng, {32}), beta = random(rng, {32});
+  Tensor out({B, L(), 32});
+  attn_tensor tx = view(x), tw = view(w), tb = view(bias), tg = view(g),
+              tbeta = view(beta), to = view(out);
+  EXPECT_KERNEL_OK(dense_block(&tx, &tw, &tb, &tg, &tbeta, &to));
+  Tensor y = ref::linear(x, w, &bias);
+  Tensor normed = ref::map(ref::layerNorm(y, g, beta, 1e-5),
+                           [](double t) { return t > 0 ? t : 0; });
+  auto mul = [](double a, double b) { return a * b; };
+  auto add = [](double a, double b) { return a + b; };
+  auto sub = [](double a, double b) { return a - b; };
+  Tensor expected =
+      ref::zip(ref::zip(ref::zip(normed, g, mul), ref::map(y, ref::gelu), add),
+               ref::linear(x, w), sub);
+  EXPECT_LE(ref::maxAbsDiff(out, expected), kTolerance);
+}
+
+TEST_P(Numerics, SplitAttendMergeHeads) {
+  Tensor x = random(rng, {B, L(), 64}), out({B, L(), 64});
+  attn_tensor tx = view(x), to = view(out);
+  EXPECT_KERNEL_OK(heads_roundtrip(&tx, &to));
+  Tensor h = ref::splitHeads(x, 4);
+  auto causal = [](int64_t, int64_t, int64_t i, int64_t j) { return j <= i; };
+  Tensor expected = ref::mergeHeads(ref::attend(h, h, h, 0.25, causal));
+  EXPECT_LE(ref::maxAbsDiff(out, expected), kTolerance);
+}
+
 std::string shapeName(const ::testing::TestParamInfo<Shape> &info) {
   return "L" + std::to_string(info.param.L) + "_D" + std::to_string(info.param.D);
 }

@@ -100,3 +100,85 @@ double attnc::ref::maxAbsDiff(const Tensor &a, const Tensor &b) {
   }
   return m;
 }
+
+Tensor attnc::ref::linear(const Tensor &x, const Tensor &w, const Tensor *bias) {
+  int64_t M = w.shape[0], N = w.shape[1], rows = x.size() / M;
+  std::vector<int64_t> shape = x.shape;
+  shape.back() = N;
+  Tensor out(shape);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t n = 0; n < N; ++n) {
+      double acc = bias ? double(bias->data[size_t(n)]) : 0.0;
+      for (int64_t m = 0; m < M; ++m)
+        acc += double(x.data[size_t(r * M + m)]) * double(w.data[size_t(m * N + n)]);
+      out.data[size_t(r * N + n)] = float(acc);
+    }
+  return out;
+}
+
+Tensor attnc::ref::layerNorm(const Tensor &x, const Tensor &gamma,
+                             const Tensor &beta, double eps) {
+  int64_t N = x.shape.back(), rows = x.size() / N;
+  Tensor out(x.shape);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *row = &x.data[size_t(r * N)];
+    double mean = 0, var = 0;
+    for (int64_t n = 0; n < N; ++n)
+      mean += row[n];
+    mean /= double(N);
+    for (int64_t n = 0; n < N; ++n)
+      var += (row[n] - mean) * (row[n] - mean);
+    var /= double(N);
+    for (int64_t n = 0; n < N; ++n)
+      out.data[size_t(r * N + n)] =
+          float((row[n] - mean) / std::sqrt(var + eps) * gamma.data[size_t(n)] +
+                beta.data[size_t(n)]);
+  }
+  return out;
+}
+
+Tensor attnc::ref::map(const Tensor &x, const std::function<double(double)> &f) {
+  Tensor out(x.shape);
+  for (size_t i = 0; i < x.data.size(); ++i)
+    out.data[i] = float(f(x.data[i]));
+  return out;
+}
+
+Tensor attnc::ref::zip(const Tensor &a, const Tensor &b,
+                       const std::function<double(double, double)> &f) {
+  // The shorter operand repeats over the longer one's leading dimensions.
+  bool aLonger = a.size() >= b.size();
+  const Tensor &longer = aLonger ? a : b, &shorter = aLonger ? b : a;
+  Tensor out(longer.shape);
+  for (size_t i = 0; i < longer.data.size(); ++i) {
+    double l = longer.data[i], s = shorter.data[i % shorter.data.size()];
+    out.data[i] = float(aLonger ? f(l, s) : f(s, l));
+  }
+  return out;
+}
+
+double attnc::ref::gelu(double x) {
+  return 0.5 * x * (1.0 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+}
+
+Tensor attnc::ref::splitHeads(const Tensor &x, int64_t heads) {
+  int64_t B = x.shape[0], L = x.shape[1], E = x.shape[2], D = E / heads;
+  Tensor out({B, heads, L, D});
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t l = 0; l < L; ++l)
+        for (int64_t d = 0; d < D; ++d)
+          out.at({b, h, l, d}) = x.at({b, l, h * D + d});
+  return out;
+}
+
+Tensor attnc::ref::mergeHeads(const Tensor &x) {
+  int64_t B = x.shape[0], H = x.shape[1], L = x.shape[2], D = x.shape[3];
+  Tensor out({B, L, H * D});
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t l = 0; l < L; ++l)
+        for (int64_t d = 0; d < D; ++d)
+          out.at({b, l, h * D + d}) = x.at({b, h, l, d});
+  return out;
+}

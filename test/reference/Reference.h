@@ -42,6 +42,20 @@ Tensor windowed(const Tensor &q, const Tensor &k, const Tensor &v,
                 int64_t left, int64_t right, int64_t dil,
                 const std::vector<int64_t> &globals);
 
+/// x[..., M]·w[M, N] (+ bias[N]).
+Tensor linear(const Tensor &x, const Tensor &w, const Tensor *bias = nullptr);
+/// Over the last dimension: (x − mean)/sqrt(var + eps)·gamma + beta.
+Tensor layerNorm(const Tensor &x, const Tensor &gamma, const Tensor &beta,
+                 double eps);
+/// Elementwise f, or f(a, b[broadcast over trailing dims]).
+Tensor map(const Tensor &x, const std::function<double(double)> &f);
+Tensor zip(const Tensor &a, const Tensor &b,
+           const std::function<double(double, double)> &f);
+double gelu(double x); // tanh approximation
+/// [B, L, H·D] <-> [B, H, L, D].
+Tensor splitHeads(const Tensor &x, int64_t heads);
+Tensor mergeHeads(const Tensor &x);
+
 /// Largest |a − b| over all elements (infinity if shapes differ or a value
 /// is not finite).
 double maxAbsDiff(const Tensor &a, const Tensor &b);
