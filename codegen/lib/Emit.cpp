@@ -114,11 +114,11 @@ std::string wrapperSource(const std::vector<BuiltKernel> &kernels,
         const std::string &dim = a.dims[d];
         auto it = std::find(syms.begin(), syms.end(), dim);
         if (isInteger(dim))
-          os << (d ? ", " : "") << "{-1, " << dim << "}";
+          os << (d ? ", " : "") << "{ATTN_DIM_LITERAL, " << dim << "}";
         else if (it != syms.end())
           os << (d ? ", " : "") << "{" << (it - syms.begin()) << ", 0}";
         else // derived (E/8): Halide's own bounds checks cover it
-          os << (d ? ", " : "") << "{-2, 0}";
+          os << (d ? ", " : "") << "{ATTN_DIM_DERIVED, 0}";
       }
       os << "}},\n";
     }
@@ -259,6 +259,11 @@ LogicalResult attnc::emitLibrary(ModuleOp module, const CodegenOptions &o) {
   if (std::error_code ec = llvm::sys::fs::create_directories(o.outDir))
     return module.emitError() << "cannot create " << o.outDir << ": "
                               << ec.message();
+  for (const BuiltKernel &k : *kernels)
+    if (symbolsOf(k).size() > 64 || k.args.size() > 64)
+      return module.emitError() << "kernel " << k.name
+                                << " has more than 64 arguments or symbolic "
+                                   "dimensions, the runtime's limit";
   H::Target target = targetOf(o);
   std::string base = o.outDir + "/" + o.stem;
   std::vector<std::string> objects;

@@ -127,7 +127,9 @@ int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors
         return attn_fail(ATTN_ERR_SHAPE, "%s: argument '%s' dimension %d has "
                          "size %lld, outside [0, 2^31)", spec->name, arg->name,
                          d, (long long)extent);
-      if (ds->sym < 0) {
+      if (ds->sym == ATTN_DIM_DERIVED) {
+        /* E/8 and the like: Halide checks the buffer against its inputs. */
+      } else if (ds->sym == ATTN_DIM_LITERAL) {
         if (extent != ds->value)
           return attn_fail(ATTN_ERR_SHAPE, "%s: argument '%s' dimension %d is "
                            "%lld, declared %lld", spec->name, arg->name, d,

@@ -221,6 +221,15 @@ TEST_P(Numerics, SplitAttendMergeHeads) {
   EXPECT_LE(ref::maxAbsDiff(out, expected), kTolerance);
 }
 
+TEST(Layouts, SymbolicHeadsAndDerivedDimension) {
+  std::mt19937 rng(11);
+  int64_t L = 13, E = 24, Hn = 3;
+  Tensor x = random(rng, {B, L, E}), heads({Hn}), out({B, Hn, L, E / Hn});
+  attn_tensor tx = view(x), th = view(heads), to = view(out);
+  ASSERT_EQ(split_symbolic(&tx, &th, &to), 0) << attn_last_error();
+  EXPECT_EQ(ref::maxAbsDiff(out, ref::splitHeads(x, Hn)), 0.0);
+}
+
 std::string shapeName(const ::testing::TestParamInfo<Shape> &info) {
   return "L" + std::to_string(info.param.L) + "_D" + std::to_string(info.param.D);
 }

@@ -18,7 +18,10 @@ extern "C" {
 
 enum { ATTN_MAX_ARGS = 64, ATTN_MAX_SYMBOLS = 64 };
 
-/* One dimension as declared: a literal (sym < 0) or symbol number `sym`. */
+/* One dimension as declared: symbol number `sym` (>= 0), a literal `value`
+ * (sym = ATTN_DIM_LITERAL) or a derived size such as E/8, which the kernel's
+ * own bounds checks cover (sym = ATTN_DIM_DERIVED). */
+enum { ATTN_DIM_LITERAL = -1, ATTN_DIM_DERIVED = -2 };
 typedef struct attn_dim_spec {
   int32_t sym;
   int64_t value;
