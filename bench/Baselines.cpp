@@ -10,7 +10,17 @@
 
 using namespace attnc::bench;
 
+__attribute__((target("avx2,fma"))) static double fmaLoopGflops();
+
+
 double attnc::bench::measureFmaPeakGflops() {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    return 0; // no AVX2 FMA: callers print no % of peak
+  return fmaLoopGflops();
+}
+
+__attribute__((target("avx2,fma"))) static double fmaLoopGflops() {
   // 12 independent accumulators cover 2 FMA pipes × 4-cycle latency with
   // room to spare; the loop does 12 FMAs of 8 lanes = 192 flops per turn.
   __m256 acc[12];
