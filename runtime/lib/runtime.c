@@ -181,8 +181,17 @@ static void route_halide_error(void *user_context, const char *msg) {
 }
 
 void attn_begin_call(void) {
+  /* Halide's pool keeps the workers it has spawned: lowering the count of a
+   * running pool does not stop them (measured: "1 thread" ran on 2 cores),
+   * so a changed count restarts the pool. */
+  static int applied = -1;
   halide_set_error_handler(route_halide_error);
-  halide_set_num_threads(requested_threads);
+  if (applied != requested_threads) {
+    if (applied >= 0)
+      halide_shutdown_thread_pool();
+    halide_set_num_threads(requested_threads);
+    applied = requested_threads;
+  }
 }
 
 int attn_end_call(const attn_kernel_spec *spec, int halide_status) {
