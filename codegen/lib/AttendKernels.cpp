@@ -243,8 +243,12 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   rowMax(i, h, b) = kLowest;
   rowMax(i, h, b) = H::max(rowMax(i, h, b), score(key, i, h, b));
   H::Expr m = rowMax(i, h, b);
-  probs(j, i, h, b) =
-      H::select(m == kLowest, 0.0f, H::exp(score(j, i, h, b) - m));
+  // fast_exp (polynomial, a few ulps) needs arguments it cannot underflow
+  // on: differences below -87 are exp-zero anyway, and masked keys (score
+  // = lowest) are forced to exactly 0.
+  H::Expr sc = score(j, i, h, b);
+  probs(j, i, h, b) = H::select(
+      m == kLowest || sc == kLowest, 0.0f, H::fast_exp(H::max(sc - m, -87.0f)));
   rowSum(i, h, b) = 0.0f;
   rowSum(i, h, b) += probs(key, i, h, b);
   H::Func pvAcc("pv"), acc("acc"), out("attend");
