@@ -4,6 +4,7 @@
 #include "bigbird.h"
 #include "causal.h"
 #include "full.h"
+#include "kernels.h"
 
 #include <gtest/gtest.h>
 
@@ -115,6 +116,17 @@ TEST_F(RuntimeErrors, LiteralDimensionsAreChecked) {
   attn_tensor tv2 = view(v2);
   expectError(full_attention(&tq, &tk, &tv2, &to), ATTN_ERR_SHAPE,
               "argument 'out' dimension 3 (E) is 16 but 'v' binds E = 8");
+}
+
+TEST_F(RuntimeErrors, DeclaredLiteralDimensions) {
+  // dense_block declares w : f32[48, 32]; a [48, 31] weight is refused.
+  Tensor x = random(rng, {2, 5, 48}), w = random(rng, {48, 31});
+  Tensor b = random(rng, {32}), g = random(rng, {32}), beta = random(rng, {32});
+  Tensor y({2, 5, 32});
+  attn_tensor tx = view(x), tw = view(w), tb = view(b), tg = view(g),
+              tbeta = view(beta), ty = view(y);
+  expectError(dense_block(&tx, &tw, &tb, &tg, &tbeta, &ty), ATTN_ERR_SHAPE,
+              "dense_block: argument 'w' dimension 1 is 31, declared 32");
 }
 
 TEST_F(RuntimeErrors, StateIsPerCallNotSticky) {
