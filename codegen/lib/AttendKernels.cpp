@@ -57,6 +57,16 @@ H::Func asFloat(const TensorValue &t, const std::string &name) {
   return f;
 }
 
+/// Values as f32 with the key and the value-width index clamped into v, so
+/// that vectorised tiles may run past either edge.
+H::Func clampedValues(const TensorValue &v) {
+  H::Var c("c"), j("j"), h("h"), b("b");
+  H::Func vf("v_f32");
+  vf(c, j, h, b) = H::cast<float>(v.func(H::clamp(c, 0, v.shape[3] - 1),
+                                         H::clamp(j, 0, v.shape[2] - 1), h, b));
+  return vf;
+}
+
 /// Softmax over `n` candidate keys per query. `score(w, i, h, b)` is the
 /// (masked) score of candidate w; `value(c, w, i, h, b)` its value vector.
 struct Softmax {
@@ -152,11 +162,9 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   // Keys are padded to a whole number of KB-blocks; padded keys are masked.
   // Reads are clamped so that tiles may run past the edges of every input.
   H::Expr Lp = (Lk + KB - 1) / KB * KB;
-  H::Func qf("q_f32"), kt("k_t"), vf("v_f32");
+  H::Func qf("q_f32"), kt("k_t"), vf = clampedValues(v);
   qf(d, i, h, b) = H::cast<float>(q.func(d, H::clamp(i, 0, Lq - 1), h, b));
   kt(j, d, h, b) = H::cast<float>(k.func(d, H::clamp(j, 0, Lk - 1), h, b));
-  vf(c, j, h, b) = H::cast<float>(
-      v.func(H::clamp(c, 0, Dv - 1), H::clamp(j, 0, Lk - 1), h, b));
 
   H::RDom rd(0, D, "rd");
   H::Func dotAcc("qk");
@@ -342,11 +350,9 @@ FailureOr<TensorValue> attnc::codegen::buildWindowed(attn::WindowedAttendOp op,
   // Queries and keys innermost: the window slides along the sequence, so
   // scores vectorise across queries and read keys at a constant offset.
   // Reads are clamped, so tiles may run past both ends of the sequence.
-  H::Func qT("q_t"), kT("k_t"), vf("v_f32");
+  H::Func qT("q_t"), kT("k_t"), vf = clampedValues(v);
   qT(i, d, h, b) = H::cast<float>(q.func(d, H::clamp(i, 0, Lq - 1), h, b));
   kT(j, d, h, b) = H::cast<float>(k.func(d, H::clamp(j, 0, Lk - 1), h, b));
-  vf(c, j, h, b) = H::cast<float>(
-      v.func(H::clamp(c, 0, Dv - 1), H::clamp(j, 0, Lk - 1), h, b));
   H::RDom rd(0, D, "rd");
 
   // Window candidate w of query i: key i + (w - left)·dilation.
