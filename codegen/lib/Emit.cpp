@@ -134,6 +134,8 @@ std::string wrapperSource(const std::vector<BuiltKernel> &kernels,
        << "  halide_dimension_t dims[" << n << " * ATTN_MAX_RANK];\n"
        << "  int rc = attn_prepare(&" << k.name << "_spec, t, buf, dims);\n"
        << "  if (rc != 0)\n    return rc;\n"
+       << "  if (attn_outputs_empty(&" << k.name << "_spec, t))\n"
+       << "    return 0;\n"
        << "  attn_begin_call();\n"
        << "  return attn_end_call(&" << k.name << "_spec, " << k.name
        << "_halide(";

@@ -175,6 +175,20 @@ int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors
   return ATTN_OK;
 }
 
+int attn_outputs_empty(const attn_kernel_spec *spec,
+                       const attn_tensor *const *tensors) {
+  for (int a = 0; a < spec->num_args; ++a) {
+    if (!spec->args[a].is_output)
+      continue;
+    int64_t n = 1;
+    for (int d = 0; d < tensors[a]->rank; ++d)
+      n *= tensors[a]->shape[d];
+    if (n != 0)
+      return 0;
+  }
+  return 1;
+}
+
 static void route_halide_error(void *user_context, const char *msg) {
   (void)user_context;
   attn_fail(ATTN_ERR_KERNEL, "%s", msg);

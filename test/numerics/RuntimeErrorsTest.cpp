@@ -129,6 +129,22 @@ TEST_F(RuntimeErrors, DeclaredLiteralDimensions) {
               "dense_block: argument 'w' dimension 1 is 31, declared 32");
 }
 
+TEST_F(RuntimeErrors, EmptySequenceIsANoOp) {
+  int64_t shape[] = {2, 3, 0, 16};
+  attn_tensor eq = attn_make_tensor(q.data.data(), ATTN_F32, 4, shape);
+  attn_tensor eo = attn_make_tensor(out.data.data(), ATTN_F32, 4, shape);
+  EXPECT_EQ(causal_attention(&eq, &eq, &eq, &eo), 0) << attn_last_error();
+}
+
+TEST_F(RuntimeErrors, NoKeysIsAnErrorNotACrash) {
+  // Queries but no keys: Halide's bounds check refuses the empty k.
+  int64_t kshape[] = {2, 3, 0, 16};
+  attn_tensor ek = attn_make_tensor(k.data.data(), ATTN_F32, 4, kshape);
+  attn_tensor ev = attn_make_tensor(v.data.data(), ATTN_F32, 4, kshape);
+  expectError(full_attention(&tq, &ek, &ev, &to), ATTN_ERR_KERNEL,
+              "Input buffer k is accessed at");
+}
+
 TEST_F(RuntimeErrors, StateIsPerCallNotSticky) {
   tq.dtype = ATTN_I32;
   EXPECT_NE(causal_attention(&tq, &tk, &tv, &to), 0);

@@ -50,6 +50,11 @@ typedef struct attn_kernel_spec {
 int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors,
                  halide_buffer_t *buffers, halide_dimension_t *dims);
 
+/* 1 when every output has no element: the call has nothing to compute
+ * (Halide would still insist that empty inputs cover the regions it reads). */
+int attn_outputs_empty(const attn_kernel_spec *spec,
+                       const attn_tensor *const *tensors);
+
 /* Call around the Halide entry point: applies the thread count and routes
  * Halide's error messages to attn_last_error(). */
 void attn_begin_call(void);
