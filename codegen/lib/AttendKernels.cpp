@@ -260,9 +260,29 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   rowSum(i, h, b) = 0.0f;
   rowSum(i, h, b) += probs(key, i, h, b);
   H::Func pvAcc("pv"), acc("acc"), out("attend");
-  pvAcc(c, i, h, b) = 0.0f;
-  pvAcc(c, i, h, b) += probs(pvKey, i, h, b) * vf(c, pvKey, h, b);
-  acc(c, i, h, b) = pvAcc(c, i, h, b);
+  // For a band, P·V is indexed by row group g (QR rows r): the keys the
+  // group can see, [g·QR + lo, g·QR + QR − 1 + hi], then bound a reduction
+  // loop that runs outside the group's register tile. Keys a row of the
+  // group does not see have probability 0, so the union is exact.
+  H::Var r("r"), g("g");
+  H::RDom rg(0, Lp, "rg");
+  if (isBand) {
+    H::Expr first = g * QR, last = g * QR + (QR - 1);
+    H::Expr inGroup = H::Internal::const_true();
+    if (bandHi)
+      inGroup = inGroup && rg <= last + int32_t(*bandHi);
+    if (bandLo)
+      inGroup = inGroup && rg >= first + int32_t(*bandLo);
+    rg.where(inGroup);
+    pvAcc(c, r, g, h, b) = 0.0f;
+    pvAcc(c, r, g, h, b) +=
+        probs(rg, g * QR + r, h, b) * vf(c, rg, h, b);
+    acc(c, i, h, b) = pvAcc(c, i % QR, i / QR, h, b);
+  } else {
+    pvAcc(c, i, h, b) = 0.0f;
+    pvAcc(c, i, h, b) += probs(pvKey, i, h, b) * vf(c, pvKey, h, b);
+    acc(c, i, h, b) = pvAcc(c, i, h, b);
+  }
   H::Expr l = rowSum(i, h, b);
   H::Type outType = halideType(
       cast<RankedTensorType>(op.getType()).getElementType());
@@ -300,16 +320,27 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   sumLanes.update().reorder(u, rk.y, i).vectorize(u);
 
   if (isBand) {
-    // Each row reads a different key range, so P·V runs row by row (the
-    // band's bounds then apply per row), accumulating 4 vectors of values.
-    acc.compute_at(out, io).vectorize(c, VW, RoundUp);
-    pvAcc.compute_at(out, io).vectorize(c, VW, RoundUp);
+    // The register tile of the other attends, over (c, r) of one group g.
+    H::Var o("o"), t("t"), in("in"), q("q"), vec("vec"), lane("lane");
+    acc.compute_at(out, io)
+        .split(c, o, in, KB, RoundUp)
+        .split(i, t, q, QR, RoundUp)
+        .reorder(in, q, o, t)
+        .split(in, vec, lane, VW)
+        .vectorize(lane)
+        .unroll(vec)
+        .unroll(q);
+    pvAcc.compute_at(acc, o)
+        .split(c, vec, lane, VW, RoundUp)
+        .vectorize(lane)
+        .unroll(vec)
+        .unroll(r);
     pvAcc.update()
-        .split(c, co, ci, 4 * VW, RoundUp)
-        .reorder(ci, rp, co, i)
-        .split(ci, jv, jl, VW)
-        .vectorize(jl)
-        .unroll(jv);
+        .split(c, vec, lane, VW, RoundUp)
+        .reorder(lane, vec, r, rg, g)
+        .vectorize(lane)
+        .unroll(vec)
+        .unroll(r);
   } else if (isBlock) {
     // Row by row, block by block: the liveness test runs once per block.
     acc.compute_at(out, io).vectorize(c, VW, RoundUp);
