@@ -10,6 +10,7 @@
 
 #include "attnc/Codegen/Codegen.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
@@ -269,6 +270,13 @@ LogicalResult attnc::emitLibrary(ModuleOp module, const CodegenOptions &o) {
   H::Target target = targetOf(o);
   std::string base = o.outDir + "/" + o.stem;
   std::vector<std::string> objects;
+  std::string wrappers = base + ".wrappers.c";
+  // Intermediate files go away on every path, failed ones included.
+  auto cleanup = llvm::make_scope_exit([&] {
+    for (const std::string &obj : objects)
+      llvm::sys::fs::remove(obj);
+    llvm::sys::fs::remove(wrappers);
+  });
   try {
     for (BuiltKernel &k : *kernels) {
       auto start = Clock::now();
@@ -287,7 +295,6 @@ LogicalResult attnc::emitLibrary(ModuleOp module, const CodegenOptions &o) {
     return module.emitError() << "Halide: " << e.what();
   }
 
-  std::string wrappers = base + ".wrappers.c";
   if (failed(writeFile(module, wrappers, wrapperSource(*kernels, source))))
     return failure();
   std::string wrapObj = base + ".wrappers.o";
@@ -303,9 +310,6 @@ LogicalResult attnc::emitLibrary(ModuleOp module, const CodegenOptions &o) {
   arArgs.insert(arArgs.end(), objects.begin(), objects.end());
   if (failed(run(module, "ar", arArgs)))
     return failure();
-  for (const std::string &obj : objects)
-    llvm::sys::fs::remove(obj);
-  llvm::sys::fs::remove(wrappers);
 
   if (failed(writeFile(module, base + ".h",
                        headerSource(*kernels, o.stem, source))) ||

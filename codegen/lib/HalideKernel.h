@@ -49,12 +49,6 @@ mlir::FailureOr<TensorValue> buildWindowed(attn::WindowedAttendOp op,
                                            ValueTable &values);
 mlir::FailureOr<TensorValue> buildDense(mlir::Operation *op, ValueTable &values);
 
-/// The schedule of attention Funcs, chosen by the builders.
-struct AttendFuncs {
-  Halide::Func out, scores, rowMax, probs, rowSum, acc, keysT;
-  Halide::Var c, i, h, b, j;
-};
-
 Halide::Type halideType(mlir::Type elementType);
 
 } // namespace codegen

@@ -75,6 +75,10 @@ cl::list<std::string> targets(
                        "opencl are not implemented yet"),
     cl::value_desc("cpu|cuda|opencl"), cl::cat(category));
 
+cl::opt<bool> grad("grad",
+                   cl::desc("Also generate NAME_backward (not implemented yet)"),
+                   cl::cat(category));
+
 cl::opt<bool> printCflags("cflags",
                           cl::desc("Print the compiler flags a program "
                                    "calling generated kernels needs"),
@@ -125,6 +129,8 @@ int main(int argc, char **argv) {
       llvm::outs() << ATTNC_RUNTIME_LIB << " -lpthread -ldl -lm\n";
     return 0;
   }
+  if (grad)
+    return fail("--grad (backward kernels) is not implemented yet");
   for (const std::string &t : targets)
     if (t != "cpu")
       return fail("target '" + t + "' is not implemented yet; only cpu is");
