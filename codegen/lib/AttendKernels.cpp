@@ -166,29 +166,6 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   qf(d, i, h, b) = H::cast<float>(q.func(d, H::clamp(i, 0, Lq - 1), h, b));
   kt(j, d, h, b) = H::cast<float>(k.func(d, H::clamp(j, 0, Lk - 1), h, b));
 
-  H::RDom rd(0, D, "rd");
-  H::Func dotAcc("qk");
-  dotAcc(j, i, h, b) = 0.0f;
-  dotAcc(j, i, h, b) += qf(rd, i, h, b) * kt(j, rd, h, b);
-  H::Expr s = dotAcc(j, i, h, b) * defaultScale(op, D);
-  if (!op.getScore().empty()) {
-    auto e = regionToExpr(op.getScore(), {s, b, h, i, j}, caps);
-    if (failed(e))
-      return failure();
-    s = H::cast<float>(*e);
-  }
-  H::Expr allowed = j < Lk;
-  if (!op.getMask().empty()) {
-    auto e = regionToExpr(op.getMask(), {b, h, i, j}, caps);
-    if (failed(e))
-      return failure();
-    allowed = allowed && *e;
-  }
-  if (op.getCausal())
-    allowed = allowed && j <= i;
-  H::Func score("score");
-  score(j, i, h, b) = H::select(allowed, s, kLowest);
-
   // A band (attn-analyze-masks: causal, sliding windows) becomes static
   // iteration bounds: j − i ∈ [lo, hi] as RDom predicates, which Halide
   // turns into loop bounds, so only the band's keys are ever scored.
@@ -208,6 +185,50 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
     bandLo = a.getInt();
   if (auto a = op->getAttrOfType<IntegerAttr>("attn.band_hi"))
     bandHi = a.getInt();
+
+  H::RDom rd(0, D, "rd");
+  H::Func dotAcc("qk");
+  H::Var r("r"), g("g"), kl("kl"), jb("jb");
+  // With a block-sparse mask, Q·Kᵀ is indexed by register tile (jb: KB
+  // keys, g: QR rows) so that a tile whose first and last rows both lie in
+  // dead blocks skips its reduction at run time. A tile spans one key
+  // block (S % KB == 0) and at most two query blocks (QR <= S).
+  bool blockQK = isBlock && blockSize % KB == 0 && QR <= blockSize;
+  H::Expr dot;
+  if (blockQK) {
+    auto liveFirst = regionToExpr(op.getMask(), {b, h, g * QR, jb * KB}, caps);
+    auto liveLast =
+        regionToExpr(op.getMask(), {b, h, g * QR + (QR - 1), jb * KB}, caps);
+    if (failed(liveFirst) || failed(liveLast))
+      return failure();
+    rd.where(*liveFirst || *liveLast);
+    dotAcc(kl, r, jb, g, h, b) = 0.0f;
+    dotAcc(kl, r, jb, g, h, b) +=
+        qf(rd, g * QR + r, h, b) * kt(jb * KB + kl, rd, h, b);
+    dot = dotAcc(j % KB, i % QR, j / KB, i / QR, h, b);
+  } else {
+    dotAcc(j, i, h, b) = 0.0f;
+    dotAcc(j, i, h, b) += qf(rd, i, h, b) * kt(j, rd, h, b);
+    dot = dotAcc(j, i, h, b);
+  }
+  H::Expr s = dot * defaultScale(op, D);
+  if (!op.getScore().empty()) {
+    auto e = regionToExpr(op.getScore(), {s, b, h, i, j}, caps);
+    if (failed(e))
+      return failure();
+    s = H::cast<float>(*e);
+  }
+  H::Expr allowed = j < Lk;
+  if (!op.getMask().empty()) {
+    auto e = regionToExpr(op.getMask(), {b, h, i, j}, caps);
+    if (failed(e))
+      return failure();
+    allowed = allowed && *e;
+  }
+  if (op.getCausal())
+    allowed = allowed && j <= i;
+  H::Func score("score");
+  score(j, i, h, b) = H::select(allowed, s, kLowest);
 
   // Row max and row sum run over VW key lanes (rfactor), never across rows.
   H::RDom rk(0, VW, 0, Lp / VW, "rk");
@@ -264,7 +285,6 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   // group can see, [g·QR + lo, g·QR + QR − 1 + hi], then bound a reduction
   // loop that runs outside the group's register tile. Keys a row of the
   // group does not see have probability 0, so the union is exact.
-  H::Var r("r"), g("g");
   H::RDom rg(0, Lp, "rg");
   if (isBand) {
     H::Expr first = g * QR, last = g * QR + (QR - 1);
@@ -306,7 +326,30 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   vf.compute_at(out, bh).vectorize(c, VW, RoundUp);
   qf.compute_at(out, io);
 
-  registerTile(score, out, io, dotAcc, j, i, rd.x, VW, QR);
+  if (blockQK) {
+    H::Var o("o"), t2("t2"), in("in"), q2("q2"), vec("vec"), lane("lane");
+    score.compute_at(out, io)
+        .split(j, o, in, KB, RoundUp)
+        .split(i, t2, q2, QR, RoundUp)
+        .reorder(in, q2, o, t2)
+        .split(in, vec, lane, VW)
+        .vectorize(lane)
+        .unroll(vec)
+        .unroll(q2);
+    dotAcc.compute_at(score, o)
+        .split(kl, vec, lane, VW)
+        .vectorize(lane)
+        .unroll(vec)
+        .unroll(r);
+    dotAcc.update()
+        .split(kl, vec, lane, VW)
+        .reorder(lane, vec, r, rd, jb, g)
+        .vectorize(lane)
+        .unroll(vec)
+        .unroll(r);
+  } else {
+    registerTile(score, out, io, dotAcc, j, i, rd.x, VW, QR);
+  }
 
   rowMax.compute_at(out, io);
   H::Func maxLanes = rowMax.update().rfactor(rk.x, u);
