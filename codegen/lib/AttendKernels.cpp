@@ -102,12 +102,19 @@ Softmax softmax(H::Func score, H::Expr n, H::Var c, H::Var w, H::Var i,
 }
 
 /// Computes `consumer` at `at`/`atVar` in register tiles of 2·VW (`inner`,
-/// vectorised) × `rows` (unrolled), and `accum` — the reduction over `r`
-/// that `consumer` reads — once per tile with the reduction loop outside,
-/// so its 2·rows vector accumulators stay in registers (DESIGN.md).
+/// vectorised) × `rows` (`rowVar`, unrolled), and `accum` — the reduction
+/// over `r` that `consumer` reads — once per tile with the reduction loop
+/// outside, so its 2·rows vector accumulators stay in registers (DESIGN.md).
+/// An `accum` indexed by tile (position in the tile `accInner`, `accRow`,
+/// then the tile indices `tileVars`) lets a predicate on `r` that depends on
+/// the tile bound or skip the whole reduction.
 void registerTile(H::Func consumer, H::Func at, H::Var atVar, H::Func accum,
-                  H::Var inner, H::Var rowVar, H::RVar r, int VW, int rows) {
+                  H::Var inner, H::Var rowVar, H::RVar r, int VW, int rows,
+                  std::optional<std::pair<H::Var, H::Var>> accVars = {},
+                  std::vector<H::VarOrRVar> tileVars = {}) {
   auto RoundUp = H::TailStrategy::RoundUp;
+  H::Var accInner = accVars ? accVars->first : inner;
+  H::Var accRow = accVars ? accVars->second : rowVar;
   H::Var o("o"), t("t"), in("in"), q("q"), vec("vec"), lane("lane");
   consumer.compute_at(at, atVar)
       .split(inner, o, in, 2 * VW, RoundUp)
@@ -118,16 +125,18 @@ void registerTile(H::Func consumer, H::Func at, H::Var atVar, H::Func accum,
       .unroll(vec)
       .unroll(q);
   accum.compute_at(consumer, o)
-      .split(inner, vec, lane, VW, RoundUp)
+      .split(accInner, vec, lane, VW, RoundUp)
       .vectorize(lane)
       .unroll(vec)
-      .unroll(rowVar);
+      .unroll(accRow);
+  std::vector<H::VarOrRVar> order = {lane, vec, accRow, r};
+  order.insert(order.end(), tileVars.begin(), tileVars.end());
   accum.update()
-      .split(inner, vec, lane, VW, RoundUp)
-      .reorder(lane, vec, rowVar, r)
+      .split(accInner, vec, lane, VW, RoundUp)
+      .reorder(order)
       .vectorize(lane)
       .unroll(vec)
-      .unroll(rowVar);
+      .unroll(accRow);
 }
 
 H::Expr defaultScale(Operation *op, H::Expr d) {
@@ -327,26 +336,8 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   qf.compute_at(out, io);
 
   if (blockQK) {
-    H::Var o("o"), t2("t2"), in("in"), q2("q2"), vec("vec"), lane("lane");
-    score.compute_at(out, io)
-        .split(j, o, in, KB, RoundUp)
-        .split(i, t2, q2, QR, RoundUp)
-        .reorder(in, q2, o, t2)
-        .split(in, vec, lane, VW)
-        .vectorize(lane)
-        .unroll(vec)
-        .unroll(q2);
-    dotAcc.compute_at(score, o)
-        .split(kl, vec, lane, VW)
-        .vectorize(lane)
-        .unroll(vec)
-        .unroll(r);
-    dotAcc.update()
-        .split(kl, vec, lane, VW)
-        .reorder(lane, vec, r, rd, jb, g)
-        .vectorize(lane)
-        .unroll(vec)
-        .unroll(r);
+    registerTile(score, out, io, dotAcc, j, i, rd.x, VW, QR,
+                 std::make_pair(kl, r), {jb, g});
   } else {
     registerTile(score, out, io, dotAcc, j, i, rd.x, VW, QR);
   }
@@ -363,27 +354,8 @@ FailureOr<TensorValue> attnc::codegen::buildAttend(attn::AttendOp op,
   sumLanes.update().reorder(u, rk.y, i).vectorize(u);
 
   if (isBand) {
-    // The register tile of the other attends, over (c, r) of one group g.
-    H::Var o("o"), t("t"), in("in"), q("q"), vec("vec"), lane("lane");
-    acc.compute_at(out, io)
-        .split(c, o, in, KB, RoundUp)
-        .split(i, t, q, QR, RoundUp)
-        .reorder(in, q, o, t)
-        .split(in, vec, lane, VW)
-        .vectorize(lane)
-        .unroll(vec)
-        .unroll(q);
-    pvAcc.compute_at(acc, o)
-        .split(c, vec, lane, VW, RoundUp)
-        .vectorize(lane)
-        .unroll(vec)
-        .unroll(r);
-    pvAcc.update()
-        .split(c, vec, lane, VW, RoundUp)
-        .reorder(lane, vec, r, rg, g)
-        .vectorize(lane)
-        .unroll(vec)
-        .unroll(r);
+    registerTile(acc, out, io, pvAcc, c, i, rg.x, VW, QR,
+                 std::make_pair(c, r), {g});
   } else if (isBlock) {
     // Row by row, block by block: the liveness test runs once per block.
     acc.compute_at(out, io).vectorize(c, VW, RoundUp);
