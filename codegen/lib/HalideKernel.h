@@ -3,7 +3,7 @@
 // A tensor value is a Func whose arguments run innermost first (Halide's
 // order: [B, H, L, D] is f(d, l, h, b)) together with its shape, outermost
 // first (the IR's order). Each op builder turns operand values into a result
-// value and records the schedule hooks it needs.
+// value and schedules the Funcs it creates.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_CODEGEN_LIB_HALIDEKERNEL_H

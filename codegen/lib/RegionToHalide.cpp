@@ -11,12 +11,54 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include <optional>
+
 using namespace mlir;
 using namespace attnc;
 using namespace attnc::codegen;
 namespace H = Halide;
 
 namespace {
+
+enum class Relation { Eq, Ne, Lt, Le, Gt, Ge };
+
+std::optional<Relation> relationOf(arith::CmpIPredicate p) {
+  using P = arith::CmpIPredicate;
+  switch (p) {
+  case P::eq: return Relation::Eq;
+  case P::ne: return Relation::Ne;
+  case P::slt: return Relation::Lt;
+  case P::sle: return Relation::Le;
+  case P::sgt: return Relation::Gt;
+  case P::sge: return Relation::Ge;
+  default: return std::nullopt;
+  }
+}
+
+std::optional<Relation> relationOf(arith::CmpFPredicate p) {
+  using P = arith::CmpFPredicate;
+  switch (p) {
+  case P::OEQ: return Relation::Eq;
+  case P::UNE: return Relation::Ne;
+  case P::OLT: return Relation::Lt;
+  case P::OLE: return Relation::Le;
+  case P::OGT: return Relation::Gt;
+  case P::OGE: return Relation::Ge;
+  default: return std::nullopt;
+  }
+}
+
+H::Expr compare(Relation rel, H::Expr a, H::Expr b) {
+  switch (rel) {
+  case Relation::Eq: return a == b;
+  case Relation::Ne: return a != b;
+  case Relation::Lt: return a < b;
+  case Relation::Le: return a <= b;
+  case Relation::Gt: return a > b;
+  case Relation::Ge: return a >= b;
+  }
+  return a == b;
+}
 
 class RegionTranslator {
 public:
@@ -111,29 +153,16 @@ private:
         H::Expr e = H::fast_exp(2.0f * H::clamp(a, -9.0f, 9.0f));
         return 1.0f - 2.0f / (e + 1.0f);
       });
-    if (auto c = dyn_cast<arith::CmpIOp>(op)) {
-      H::Expr a = get(c.getLhs()), b = get(c.getRhs());
-      switch (c.getPredicate()) {
-      case arith::CmpIPredicate::eq: exprs[r] = a == b; return success();
-      case arith::CmpIPredicate::ne: exprs[r] = a != b; return success();
-      case arith::CmpIPredicate::slt: exprs[r] = a < b; return success();
-      case arith::CmpIPredicate::sle: exprs[r] = a <= b; return success();
-      case arith::CmpIPredicate::sgt: exprs[r] = a > b; return success();
-      case arith::CmpIPredicate::sge: exprs[r] = a >= b; return success();
-      default: break;
-      }
-    }
-    if (auto c = dyn_cast<arith::CmpFOp>(op)) {
-      H::Expr a = get(c.getLhs()), b = get(c.getRhs());
-      switch (c.getPredicate()) {
-      case arith::CmpFPredicate::OEQ: exprs[r] = a == b; return success();
-      case arith::CmpFPredicate::UNE: exprs[r] = a != b; return success();
-      case arith::CmpFPredicate::OLT: exprs[r] = a < b; return success();
-      case arith::CmpFPredicate::OLE: exprs[r] = a <= b; return success();
-      case arith::CmpFPredicate::OGT: exprs[r] = a > b; return success();
-      case arith::CmpFPredicate::OGE: exprs[r] = a >= b; return success();
-      default: break;
-      }
+    // Integer and float comparisons map to one relation each; the
+    // predicates MLIRGen emits are the signed and ordered ones.
+    std::optional<Relation> rel;
+    if (auto c = dyn_cast<arith::CmpIOp>(op))
+      rel = relationOf(c.getPredicate());
+    else if (auto c = dyn_cast<arith::CmpFOp>(op))
+      rel = relationOf(c.getPredicate());
+    if (rel) {
+      exprs[r] = compare(*rel, get(op.getOperand(0)), get(op.getOperand(1)));
+      return success();
     }
     if (auto d = dyn_cast<tensor::DimOp>(op)) {
       const TensorValue *t = tensorArgs.lookup(d.getSource());

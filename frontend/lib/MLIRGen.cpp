@@ -75,16 +75,13 @@ class Generator {
 public:
   explicit Generator(MLIRContext &ctx) : ctx(ctx), b(&ctx) {}
 
-  OwningOpRef<ModuleOp> run(const Module &m,
-                            const std::vector<KernelInfo> &infos) {
+  OwningOpRef<ModuleOp> run(const Module &m) {
     std::string file = m.kernels.empty() ? std::string("<input>")
                                          : m.kernels.front().loc.fileName();
     auto module = ModuleOp::create(FileLineColLoc::get(&ctx, file, 1, 1));
     b.setInsertionPointToEnd(module.getBody());
-    for (size_t i = 0; i < m.kernels.size(); ++i) {
-      info = i < infos.size() ? &infos[i] : nullptr;
-      kernel(m.kernels[i]);
-    }
+    for (const Kernel &k : m.kernels)
+      kernel(k);
     return module;
   }
 
@@ -494,12 +491,11 @@ private:
 
   MLIRContext &ctx;
   OpBuilder b;
-  const KernelInfo *info = nullptr;
 };
 
 } // namespace
 
-OwningOpRef<ModuleOp> attnc::mlirGen(MLIRContext &context, const Module &module,
-                                     const std::vector<KernelInfo> &infos) {
-  return Generator(context).run(module, infos);
+OwningOpRef<ModuleOp> attnc::mlirGen(MLIRContext &context,
+                                     const Module &module) {
+  return Generator(context).run(module);
 }

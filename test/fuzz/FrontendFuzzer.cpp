@@ -61,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   attnc::dumpAST(*ast, dump);
 
   mlir::MLIRContext &ctx = context();
-  mlir::OwningOpRef<mlir::ModuleOp> module = attnc::mlirGen(ctx, *ast, infos);
+  mlir::OwningOpRef<mlir::ModuleOp> module = attnc::mlirGen(ctx, *ast);
   if (failed(mlir::verify(*module)))
     return 0;
   mlir::PassManager pm(&ctx);

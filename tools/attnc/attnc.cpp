@@ -191,7 +191,7 @@ int main(int argc, char **argv) {
       output->keep();
       return 0;
     }
-    module = mlirGen(context, *ast, infos);
+    module = mlirGen(context, *ast);
   }
   if (failed(mlir::verify(*module)))
     return 1;

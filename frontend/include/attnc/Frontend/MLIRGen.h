@@ -3,7 +3,6 @@
 #define ATTNC_FRONTEND_MLIRGEN_H
 
 #include "attnc/Frontend/AST.h"
-#include "attnc/Frontend/Sema.h"
 
 namespace mlir {
 class MLIRContext;
@@ -17,9 +16,9 @@ namespace attnc {
 /// FileLineColLoc on every op. Parameters carry `attn.name` and `attn.dims`
 /// (the symbolic shape as written) so the manifest and run-time checks can
 /// be derived from the IR alone.
+/// Dimension reads inside lambdas come resolved on the AST by the checker.
 mlir::OwningOpRef<mlir::ModuleOp> mlirGen(mlir::MLIRContext &context,
-                                          const Module &module,
-                                          const std::vector<KernelInfo> &infos);
+                                          const Module &module);
 
 } // namespace attnc
 
