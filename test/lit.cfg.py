@@ -8,9 +8,13 @@ config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".attn", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.attnc_obj_root, "test")
-# Inputs that are not tests by themselves.
-config.excludes = ["lit.cfg.py", "unit", "fuzz", "numerics", "reference", "Inputs", "CMakeLists.txt"]
+# Inputs that are not tests by themselves (install/: a CMake project run by
+# the ctest install-prefix).
+config.excludes = ["lit.cfg.py", "unit", "fuzz", "numerics", "reference", "install", "Inputs", "CMakeLists.txt"]
 
+# The driver by full path, for RUN lines that empty PATH to show that attnc
+# needs no C compiler or archiver.
+config.substitutions.append(("%attnc_exe", os.path.join(config.attnc_tools_dir, "attnc", "attnc")))
 config.substitutions.append(("%examples", os.path.join(config.attnc_src_root, "examples")))
 
 # attnc's own tools first, then FileCheck, not and split-file from LLVM 19.
@@ -19,3 +23,9 @@ for d in ("attnc", "attn-opt"):
         [os.path.join(config.attnc_tools_dir, d), config.environment.get("PATH", "")])
 config.environment["PATH"] = os.pathsep.join(
     [config.environment["PATH"], config.llvm_tools_dir])
+
+# lit passes only a fixed list of variables to RUN lines: hand on the host
+# override that the ctest lit-as-avx512-host sets (attnc reads it in place of
+# CPUID for --target=host).
+if "ATTNC_HOST_TARGET" in os.environ:
+    config.environment["ATTNC_HOST_TARGET"] = os.environ["ATTNC_HOST_TARGET"]

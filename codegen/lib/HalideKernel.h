@@ -2,8 +2,7 @@
 //
 // A tensor value is a Func whose arguments run innermost first (Halide's
 // order: [B, H, L, D] is f(d, l, h, b)) together with its shape, outermost
-// first (the IR's order). Each op builder turns operand values into a result
-// value and schedules the Funcs it creates.
+// first (the IR's order).
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_CODEGEN_LIB_HALIDEKERNEL_H
@@ -43,13 +42,10 @@ mlir::FailureOr<Halide::Expr>
 regionToExpr(mlir::Region &region, llvm::ArrayRef<Halide::Expr> leading,
              llvm::ArrayRef<TensorValue> captures);
 
-/// Per-op builders. Each returns the result value or emits an error.
-mlir::FailureOr<TensorValue> buildAttend(attn::AttendOp op, ValueTable &values);
-mlir::FailureOr<TensorValue> buildWindowed(attn::WindowedAttendOp op,
-                                           ValueTable &values);
-mlir::FailureOr<TensorValue> buildDense(mlir::Operation *op, ValueTable &values);
-
 Halide::Type halideType(mlir::Type elementType);
+
+/// The result element type of `op`'s result `index` as a Halide type.
+Halide::Type resultType(mlir::Operation *op, unsigned index = 0);
 
 } // namespace codegen
 } // namespace attnc

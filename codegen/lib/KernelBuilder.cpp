@@ -1,8 +1,12 @@
 //===- KernelBuilder.cpp - one func.func as one Halide pipeline -----------===//
 #include "KernelBuilder.h"
 
+#include "Algorithms.h"
+#include "CPU/CpuSchedules.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace attnc;
@@ -34,9 +38,74 @@ std::vector<std::string> dimsOf(ArrayAttr attr, RankedTensorType type) {
   return dims;
 }
 
+using Results = FailureOr<std::vector<TensorValue>>;
+
+attn::ScheduleAttr scheduleOf(Operation *op) {
+  return op->getAttrOfType<attn::ScheduleAttr>(attn::kScheduleAttrName);
+}
+
+/// One op: its algorithm, then the target's schedule. Returns one value per
+/// result (ops such as the LSH primitives return pairs).
+Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target) {
+  auto single = [](Halide::Func f, std::vector<H::Expr> shape,
+                   H::Type type) -> Results {
+    return std::vector<TensorValue>{TensorValue{f, std::move(shape), type}};
+  };
+  auto needSchedule = [&](Operation *o) -> FailureOr<attn::ScheduleAttr> {
+    if (auto s = scheduleOf(o))
+      return s;
+    return o->emitError("codegen needs the #attn.schedule that "
+                        "attn-choose-schedule attaches");
+  };
+  return llvm::TypeSwitch<Operation *, Results>(&op)
+      .Case([&](attn::AttendOp a) -> Results {
+        auto s = needSchedule(a);
+        if (failed(s))
+          return failure();
+        auto f = defineAttend(a, values, int(s->getVectorWidth()),
+                              {int(s->getKeyTile()), int(s->getRegisterRows())});
+        if (failed(f))
+          return failure();
+        cpu::scheduleAttend(*f, *s);
+        TensorValue q = values.tensors.lookup(a.getQ());
+        TensorValue v = values.tensors.lookup(a.getV());
+        return single(f->out, {q.shape[0], q.shape[1], q.shape[2], v.shape[3]},
+                      resultType(a));
+      })
+      .Case([&](attn::WindowedAttendOp w) -> Results {
+        auto s = needSchedule(w);
+        if (failed(s))
+          return failure();
+        auto f = defineWindowed(w, values);
+        if (failed(f))
+          return failure();
+        cpu::scheduleWindowed(*f, *s);
+        TensorValue q = values.tensors.lookup(w.getQ());
+        TensorValue v = values.tensors.lookup(w.getV());
+        return single(f->result,
+                      {q.shape[0], q.shape[1], q.shape[2], v.shape[3]},
+                      resultType(w));
+      })
+      .Case<attn::LinearOp, attn::LayerNormOp, attn::GeluOp, attn::ReluOp,
+            attn::AddOp, attn::SubOp, attn::MulOp, attn::SplitHeadsOp,
+            attn::MergeHeadsOp>([&](Operation *d) -> Results {
+        std::vector<H::Expr> shape;
+        auto f = defineDense(d, values, shape);
+        if (failed(f))
+          return failure();
+        cpu::scheduleDense(*f, target.f32Lanes());
+        return single(f->out, shape, resultType(d));
+      })
+      .Default([](Operation *o) -> Results {
+        return o->emitError() << "codegen does not support '" << o->getName()
+                              << "' yet";
+      });
+}
+
 } // namespace
 
-FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn) {
+FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
+                                                  const TargetInfo &target) {
   BuiltKernel k;
   k.name = fn.getName().str();
   ValueTable values;
@@ -100,21 +169,13 @@ FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn) {
       }
       break;
     }
-    FailureOr<TensorValue> result = failure();
-    if (auto a = dyn_cast<attn::AttendOp>(op))
-      result = buildAttend(a, values);
-    else if (auto w = dyn_cast<attn::WindowedAttendOp>(op))
-      result = buildWindowed(w, values);
-    else if (isa<attn::LinearOp, attn::LayerNormOp, attn::GeluOp, attn::ReluOp,
-                 attn::AddOp, attn::SubOp, attn::MulOp, attn::SplitHeadsOp,
-                 attn::MergeHeadsOp>(op))
-      result = buildDense(&op, values);
-    else
-      return op.emitError() << "codegen does not support '" << op.getName()
-                            << "' yet";
-    if (failed(result))
+    Results results = buildOp(op, values, target);
+    if (failed(results))
       return failure();
-    values.tensors[op.getResult(0)] = *result;
+    if (results->size() != op.getNumResults())
+      return op.emitError("codegen produced the wrong number of results");
+    for (auto [value, tensor] : llvm::zip(op.getResults(), *results))
+      values.tensors[value] = tensor;
   }
   k.pipeline = H::Pipeline(outputs);
   return k;

@@ -3,6 +3,7 @@
 #define ATTNC_CODEGEN_LIB_KERNELBUILDER_H
 
 #include "HalideKernel.h"
+#include "attnc/Target/TargetInfo.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
@@ -24,9 +25,16 @@ struct BuiltKernel {
   std::vector<Halide::Argument> inputs;
 };
 
-/// Builds the Halide pipeline of one kernel; emits an error on the first op
-/// codegen does not support.
-mlir::FailureOr<BuiltKernel> buildKernel(mlir::func::FuncOp fn);
+/// Builds the Halide pipeline of one kernel for `target`: each op's
+/// algorithm (Algorithms.h), scheduled by the target's backend from the
+/// op's #attn.schedule. Emits an error on the first op codegen does not
+/// support.
+/// The symbol of Halide's entry point for `kernel`'s variant number
+/// `variant` (its argv form adds `_argv`).
+std::string halideEntry(const std::string &kernel, size_t variant);
+
+mlir::FailureOr<BuiltKernel> buildKernel(mlir::func::FuncOp fn,
+                                         const TargetInfo &target);
 
 } // namespace codegen
 } // namespace attnc

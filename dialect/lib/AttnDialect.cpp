@@ -1,5 +1,6 @@
 //===- AttnDialect.cpp - the attn dialect ---------------------------------===//
 #include "attnc/Dialect/Attn/AttnDialect.h"
+#include "attnc/Dialect/Attn/AttnAttrs.h"
 #include "attnc/Dialect/Attn/AttnOps.h"
 
 using namespace mlir;
@@ -12,6 +13,7 @@ void AttnDialect::initialize() {
 #define GET_OP_LIST
 #include "attnc/Dialect/Attn/AttnOps.cpp.inc"
       >();
+  registerAttributes();
 }
 
 void attnc::registerAllAttnDialects(DialectRegistry &registry) {

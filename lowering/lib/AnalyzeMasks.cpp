@@ -3,15 +3,17 @@
 // Codegen can skip work only when it knows which keys a query can see. This
 // pass reads each attn.attend's mask (and `causal`) and records what it is:
 //
-//   attn.mask_kind = "none"        every key is allowed
-//   attn.mask_kind = "band"        j − i ∈ [attn.band_lo, attn.band_hi]
-//                                  (an absent bound is unbounded): causal,
-//                                  sliding windows, their intersections
-//   attn.mask_kind = "block"       the mask reads i and j only as i / S and
-//                                  j / S (attn.block_size = S): block-sparse
-//                                  layouts, where dead blocks can be skipped
-//   attn.mask_kind = "elementwise" anything else, evaluated per element
+//   #attn.mask<none>                    every key is allowed
+//   #attn.mask<band, lo = A, hi = B>    j − i ∈ [A, B] (an absent bound is
+//                                       unbounded): causal, sliding windows,
+//                                       their intersections
+//   #attn.mask<block, size = S>         the mask reads i and j only as i / S
+//                                       and j / S: block-sparse layouts,
+//                                       where dead blocks can be skipped
+//   #attn.mask<elementwise>             anything else, evaluated per element
 //
+// The attribute is recomputed from the region on every run and replaces
+// whatever was there: a stale bound would make codegen skip live keys.
 // The mask itself is kept: the attributes only license skipping keys that
 // the mask would reject anyway.
 //
@@ -149,40 +151,41 @@ private:
   Value i, j;
 };
 
+MaskAttr classify(AttendOp op) {
+  MLIRContext *ctx = op.getContext();
+  auto bandAttr = [&](Band band) {
+    std::optional<int64_t> lo, hi;
+    if (band.lo != -kUnbounded)
+      lo = band.lo;
+    if (band.hi != kUnbounded)
+      hi = band.hi;
+    // An unbounded "band" (e.g. `j - i <= 2^40`) allows every key.
+    if (!lo && !hi)
+      return MaskAttr::get(ctx, MaskKind::none, {}, {}, {});
+    // An empty band (lo > hi) allows no key: evaluate it per element, which
+    // yields the documented zero rows without special cases.
+    if (lo && hi && *lo > *hi)
+      return MaskAttr::get(ctx, MaskKind::elementwise, {}, {}, {});
+    return MaskAttr::get(ctx, MaskKind::band, lo, hi, {});
+  };
+  Band causal = op.getCausal() ? Band{-kUnbounded, 0} : Band{};
+  if (op.getMask().empty())
+    return bandAttr(causal);
+  Block &block = op.getMask().front();
+  MaskAnalysis analysis(block.getArgument(2), block.getArgument(3));
+  Value yielded = cast<YieldOp>(block.getTerminator()).getValues()[0];
+  if (auto band = analysis.band(yielded))
+    return bandAttr(band->intersect(causal));
+  if (!op.getCausal())
+    if (auto size = analysis.blockSize())
+      return MaskAttr::get(ctx, MaskKind::block, {}, {}, *size);
+  return MaskAttr::get(ctx, MaskKind::elementwise, {}, {}, {});
+}
+
 struct AnalyzeMasksPass : attnc::impl::AttnAnalyzeMasksBase<AnalyzeMasksPass> {
   void runOnOperation() override {
     getOperation().walk([](AttendOp op) {
-      MLIRContext *ctx = op.getContext();
-      Builder b(ctx);
-      Band causal = op.getCausal() ? Band{-kUnbounded, 0} : Band{};
-      auto setBand = [&](Band band) {
-        op->setAttr("attn.mask_kind", b.getStringAttr("band"));
-        if (band.lo != -kUnbounded)
-          op->setAttr("attn.band_lo", b.getI64IntegerAttr(band.lo));
-        if (band.hi != kUnbounded)
-          op->setAttr("attn.band_hi", b.getI64IntegerAttr(band.hi));
-      };
-      if (op.getMask().empty()) {
-        if (op.getCausal())
-          setBand(causal);
-        else
-          op->setAttr("attn.mask_kind", b.getStringAttr("none"));
-        return;
-      }
-      Block &block = op.getMask().front();
-      MaskAnalysis analysis(block.getArgument(2), block.getArgument(3));
-      Value yielded = cast<YieldOp>(block.getTerminator()).getValues()[0];
-      if (auto band = analysis.band(yielded)) {
-        setBand(band->intersect(causal));
-        return;
-      }
-      if (!op.getCausal())
-        if (auto size = analysis.blockSize()) {
-          op->setAttr("attn.mask_kind", b.getStringAttr("block"));
-          op->setAttr("attn.block_size", b.getI64IntegerAttr(*size));
-          return;
-        }
-      op->setAttr("attn.mask_kind", b.getStringAttr("elementwise"));
+      op->setAttr(kMaskAttrName, classify(op));
     });
   }
 };

@@ -1,9 +1,21 @@
-//===- ChooseSchedule.cpp - schedule choices as attributes ----------------===//
+//===- ChooseSchedule.cpp - #attn.schedule per op, per target -------------===//
+//
+// The target comes from the IR (#attn.target, set by the driver or by this
+// pass's `target` option), never from the compiling machine: a test that
+// pins its target gets the same schedule on every host.
 //
 // The numbers come from measurements on this project's machines (DESIGN.md
-// and bench/): per tile of queries the scores stay in L2, and a register
-// tile of 2 vectors × `register_rows` accumulators fits the 16 (AVX2) or 32
-// (AVX-512) vector registers with room for operands.
+// and bench/):
+//  - tile_queries: per tile of 48 queries the scores against L = 2048 keys
+//    (384 KiB) stay in L2; windowed tiles are taller (64) because each tile
+//    re-reads its left + right halo of keys.
+//  - the register tile is key_tile = 2 vectors wide and register_rows tall:
+//    2 × 6 = 12 accumulators of the 16 AVX2/SSE registers leave 4 for the
+//    broadcast query element and the key vectors; with AVX-512's 32
+//    registers 2 × 8 = 16 accumulators fit with room to spare.
+//  - windowed scores run queries along the vector and 4 window taps as
+//    rows (2 × 4 = 8 accumulators): the taps of neighbouring queries share
+//    keys at a constant offset.
 //
 //===----------------------------------------------------------------------===//
 #include "attnc/Lowering/Passes.h"
@@ -14,13 +26,27 @@ namespace attnc {
 } // namespace attnc
 
 using namespace mlir;
+using namespace attnc;
 using namespace attnc::attn;
 
 namespace {
 
-int64_t hostVectorWidth() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") ? 16 : 8;
+constexpr int64_t kAttendTileQueries = 48;
+constexpr int64_t kWindowedTileQueries = 64;
+constexpr int64_t kVectorsPerRegisterTile = 2;
+constexpr int64_t kWindowTapsPerRegisterTile = 4;
+
+/// The x86 schedule family: one rule for SSE, AVX2 and AVX-512, scaled by
+/// the register file. (A CUDA family would sit beside it.)
+ScheduleAttr cpuSchedule(MLIRContext *ctx, Operation *op,
+                         const TargetInfo &target) {
+  int64_t lanes = target.f32Lanes();
+  int64_t keyTile = kVectorsPerRegisterTile * lanes;
+  if (isa<WindowedAttendOp>(op))
+    return ScheduleAttr::get(ctx, lanes, kWindowedTileQueries,
+                             kWindowTapsPerRegisterTile, keyTile);
+  int64_t rows = target.vectorRegisters() >= 32 ? 8 : 6;
+  return ScheduleAttr::get(ctx, lanes, kAttendTileQueries, rows, keyTile);
 }
 
 struct ChooseSchedulePass
@@ -28,22 +54,39 @@ struct ChooseSchedulePass
   using AttnChooseScheduleBase::AttnChooseScheduleBase;
 
   void runOnOperation() override {
-    int64_t lanes = vectorWidth > 0 ? int64_t(vectorWidth) : hostVectorWidth();
-    Builder b(&getContext());
-    auto set = [&](Operation *op, StringRef name, int64_t value) {
-      if (!op->hasAttr(name)) // a schedule written by hand wins
-        op->setAttr(name, b.getI64IntegerAttr(value));
-    };
-    getOperation().walk([&](Operation *op) {
-      if (isa<AttendOp>(op)) {
-        set(op, "attn.vector_width", lanes);
-        set(op, "attn.tile_queries", 48);
-        set(op, "attn.register_rows", lanes == 16 ? 8 : 6);
-      } else if (isa<WindowedAttendOp>(op)) {
-        set(op, "attn.vector_width", lanes);
-        // Taller tiles amortise re-reading the left + right keys.
-        set(op, "attn.tile_queries", 64);
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    TargetAttr targetAttr;
+    if (!target.empty()) {
+      std::string error;
+      auto info = TargetInfo::parse(target, error);
+      if (!info) {
+        module.emitError() << "attn-choose-schedule: " << error;
+        return signalPassFailure();
       }
+      targetAttr = TargetAttr::get(ctx, *info);
+      module->setAttr(kTargetAttrName, targetAttr);
+    } else {
+      targetAttr = module->getAttrOfType<TargetAttr>(kTargetAttrName);
+    }
+    if (!targetAttr) {
+      module.emitError() << "attn-choose-schedule needs a target: pass "
+                            "target=x86-64-v3 (or another) or set "
+                            "attn.target on the module";
+      return signalPassFailure();
+    }
+    TargetInfo info = targetAttr.getInfo();
+    if (!info.isCpu()) {
+      module.emitError() << "no schedule for target '" << info.name()
+                         << "' yet: the CUDA backend is not implemented";
+      return signalPassFailure();
+    }
+    module.walk([&](Operation *op) {
+      if (!isa<AttendOp, WindowedAttendOp>(op))
+        return;
+      if (op->hasAttr(kScheduleAttrName)) // a schedule written by hand wins
+        return;
+      op->setAttr(kScheduleAttrName, cpuSchedule(ctx, op, info));
     });
   }
 };

@@ -8,18 +8,20 @@
  *===----------------------------------------------------------------------===*/
 #include "attnc/runtime_abi.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static _Thread_local char last_error[1024];
-static int requested_threads;
+static int requested_threads; /* atomic */
 
 const char *attn_last_error(void) { return last_error; }
 
-void attn_set_num_threads(int n) { requested_threads = n > 0 ? n : 0; }
-
-int attn_requested_threads(void) { return requested_threads; }
+void attn_set_num_threads(int n) {
+  __atomic_store_n(&requested_threads, n > 0 ? n : 0, __ATOMIC_RELAXED);
+}
 
 int attn_fail(int code, const char *fmt, ...) {
   va_list ap;
@@ -175,8 +177,10 @@ int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors
   return ATTN_OK;
 }
 
-int attn_outputs_empty(const attn_kernel_spec *spec,
-                       const attn_tensor *const *tensors) {
+/* 1 when every output has no element: the call has nothing to compute
+ * (Halide would still insist that empty inputs cover the regions it reads). */
+static int outputs_empty(const attn_kernel_spec *spec,
+                         const attn_tensor *const *tensors) {
   for (int a = 0; a < spec->num_args; ++a) {
     if (!spec->args[a].is_output)
       continue;
@@ -189,30 +193,172 @@ int attn_outputs_empty(const attn_kernel_spec *spec,
   return 1;
 }
 
+/*---------------------------------------------------------------------------
+ * Variants: the best one this CPU runs, or the forced one
+ *-------------------------------------------------------------------------*/
+
+uint64_t attn_cpu_features(void) {
+  static uint64_t features;
+  static int known;
+  if (__atomic_load_n(&known, __ATOMIC_ACQUIRE))
+    return features;
+  uint64_t f = 0;
+  __builtin_cpu_init();
+  /* libgcc/compiler-rt report AVX and AVX-512 only when the OS saves their
+   * registers (XGETBV), so a feature here is one a kernel may use. */
+  if (__builtin_cpu_supports("sse4.1")) f |= ATTN_CPU_SSE41;
+  if (__builtin_cpu_supports("avx")) f |= ATTN_CPU_AVX;
+  if (__builtin_cpu_supports("f16c")) f |= ATTN_CPU_F16C;
+  if (__builtin_cpu_supports("fma")) f |= ATTN_CPU_FMA;
+  if (__builtin_cpu_supports("avx2")) f |= ATTN_CPU_AVX2;
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd"))
+    f |= ATTN_CPU_AVX512;
+  if ((f & ATTN_CPU_AVX512) && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+    f |= ATTN_CPU_AVX512_SKYLAKE;
+  features = f;
+  __atomic_store_n(&known, 1, __ATOMIC_RELEASE);
+  return f;
+}
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+enum { MAX_REGISTERED = 4096 };
+static const attn_kernel_spec *registry[MAX_REGISTERED];
+static int registered;
+static char forced_target[64]; /* "" = automatic; guarded by registry_lock */
+static int forced_from_env;
+
+void attn_register_kernel(const attn_kernel_spec *spec) {
+  pthread_mutex_lock(&registry_lock);
+  if (registered < MAX_REGISTERED)
+    registry[registered++] = spec;
+  pthread_mutex_unlock(&registry_lock);
+}
+
+/* The forced target, read from ATTN_TARGET once unless set by a call. */
+static void forced(char *out, size_t size) {
+  pthread_mutex_lock(&registry_lock);
+  if (!forced_from_env) {
+    const char *env = getenv("ATTN_TARGET");
+    if (env && strlen(env) < sizeof forced_target)
+      strcpy(forced_target, env);
+    forced_from_env = 1;
+  }
+  snprintf(out, size, "%s", forced_target);
+  pthread_mutex_unlock(&registry_lock);
+}
+
+static const attn_variant *select_variant(const attn_kernel_spec *spec,
+                                          int report) {
+  char want[64];
+  forced(want, sizeof want);
+  uint64_t cpu = attn_cpu_features();
+  for (int k = 0; k < spec->num_variants; ++k) {
+    const attn_variant *v = &spec->variants[k];
+    if (want[0] && strcmp(v->target, want) != 0)
+      continue;
+    if ((v->cpu_features & cpu) == v->cpu_features)
+      return v;
+    if (report)
+      attn_fail(ATTN_ERR_DEVICE, "%s: variant %s needs CPU features this "
+                "CPU lacks", spec->name, v->target);
+    return NULL;
+  }
+  if (report) {
+    if (want[0])
+      attn_fail(ATTN_ERR_DEVICE, "%s: no variant for the forced target '%s'",
+                spec->name, want);
+    else
+      attn_fail(ATTN_ERR_DEVICE, "%s: none of its %d variant(s) (best: %s) "
+                "runs on this CPU", spec->name, (int)spec->num_variants,
+                spec->num_variants ? spec->variants[0].target : "none");
+  }
+  return NULL;
+}
+
+const char *attn_selected_target(const char *kernel) {
+  const attn_kernel_spec *spec = NULL;
+  pthread_mutex_lock(&registry_lock);
+  for (int k = 0; kernel && k < registered && !spec; ++k)
+    if (strcmp(registry[k]->name, kernel) == 0)
+      spec = registry[k];
+  pthread_mutex_unlock(&registry_lock);
+  if (!spec)
+    return NULL;
+  const attn_variant *v = select_variant(spec, 0);
+  return v ? v->target : NULL;
+}
+
+int attn_force_target(const char *target) {
+  if (target && strlen(target) >= sizeof forced_target)
+    return attn_fail(ATTN_ERR_DEVICE, "target name '%.32s...' is too long",
+                     target);
+  pthread_mutex_lock(&registry_lock);
+  snprintf(forced_target, sizeof forced_target, "%s", target ? target : "");
+  forced_from_env = 1;
+  pthread_mutex_unlock(&registry_lock);
+  return ATTN_OK;
+}
+
+/*---------------------------------------------------------------------------
+ * Calls
+ *-------------------------------------------------------------------------*/
+
 static void route_halide_error(void *user_context, const char *msg) {
   (void)user_context;
   attn_fail(ATTN_ERR_KERNEL, "%s", msg);
 }
 
-void attn_begin_call(void) {
-  /* Halide's pool keeps the workers it has spawned: lowering the count of a
-   * running pool does not stop them (measured: "1 thread" ran on 2 cores),
-   * so a changed count restarts the pool. */
-  static int applied = -1;
-  halide_set_error_handler(route_halide_error);
-  if (applied != requested_threads) {
-    if (applied >= 0)
+/* Kernels run under the read side; changing the thread count takes the
+ * write side, so Halide's pool is never restarted under a running kernel.
+ * (Halide's pool keeps the workers it has spawned: lowering the count of a
+ * running pool does not stop them — measured: "1 thread" ran on 2 cores —
+ * so a changed count restarts the pool.) */
+static pthread_rwlock_t pool_lock = PTHREAD_RWLOCK_INITIALIZER;
+static int applied_threads = -1; /* guarded by pool_lock */
+
+static void enter_call(void) {
+  int want = __atomic_load_n(&requested_threads, __ATOMIC_RELAXED);
+  pthread_rwlock_rdlock(&pool_lock);
+  if (applied_threads == want)
+    return;
+  pthread_rwlock_unlock(&pool_lock);
+  pthread_rwlock_wrlock(&pool_lock);
+  if (applied_threads != want) {
+    halide_set_error_handler(route_halide_error);
+    if (applied_threads >= 0)
       halide_shutdown_thread_pool();
-    halide_set_num_threads(requested_threads);
-    applied = requested_threads;
+    halide_set_num_threads(want);
+    applied_threads = want;
   }
+  pthread_rwlock_unlock(&pool_lock);
+  pthread_rwlock_rdlock(&pool_lock);
 }
 
-int attn_end_call(const attn_kernel_spec *spec, int halide_status) {
-  if (halide_status == 0)
+int attn_invoke(const attn_kernel_spec *spec, const attn_tensor *const *tensors) {
+  halide_buffer_t buffers[ATTN_MAX_ARGS];
+  halide_dimension_t dims[ATTN_MAX_ARGS * ATTN_MAX_RANK];
+  void *argv[ATTN_MAX_ARGS];
+  if (spec->num_args > ATTN_MAX_ARGS)
+    return attn_fail(ATTN_ERR_KERNEL, "%s: more than %d arguments", spec->name,
+                     (int)ATTN_MAX_ARGS);
+  int rc = attn_prepare(spec, tensors, buffers, dims);
+  if (rc != ATTN_OK)
+    return rc;
+  if (outputs_empty(spec, tensors))
+    return ATTN_OK;
+  const attn_variant *v = select_variant(spec, 1);
+  if (!v)
+    return ATTN_ERR_DEVICE;
+  for (int a = 0; a < spec->num_args; ++a)
+    argv[a] = &buffers[a];
+  enter_call();
+  int status = v->entry(argv);
+  pthread_rwlock_unlock(&pool_lock);
+  if (status == 0)
     return ATTN_OK;
   if (last_error[0] == '\0')
     attn_fail(ATTN_ERR_KERNEL, "%s: kernel failed with Halide error %d",
-              spec->name, halide_status);
+              spec->name, status);
   return ATTN_ERR_KERNEL;
 }

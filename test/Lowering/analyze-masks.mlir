@@ -3,7 +3,7 @@
 !t = tensor<?x?x?x64xf32>
 
 // CHECK-LABEL: func.func @none
-// CHECK: attn.attend {{.*}}attn.mask_kind = "none"
+// CHECK: attn.attend {{.*}}{attn.mask = #attn.mask<none>}
 func.func @none(%q: !t) -> !t {
   %y = attn.attend %q, %q, %q : !t, !t, !t -> !t
   return %y : !t
@@ -14,7 +14,7 @@ func.func @none(%q: !t) -> !t {
 !t = tensor<?x?x?x64xf32>
 // Causal: j - i <= 0, no lower bound.
 // CHECK-LABEL: func.func @causal
-// CHECK: attn.attend {{.*}}{attn.band_hi = 0 : i64, attn.mask_kind = "band", causal}
+// CHECK: attn.attend {{.*}}{attn.mask = #attn.mask<band, hi = 0>, causal}
 func.func @causal(%q: !t) -> !t {
   %y = attn.attend %q, %q, %q {causal} : !t, !t, !t -> !t
   return %y : !t
@@ -25,7 +25,7 @@ func.func @causal(%q: !t) -> !t {
 !t = tensor<?x?x?x64xf32>
 // A sliding window written as two inequalities: i - 4 <= j && j < i + 3.
 // CHECK-LABEL: func.func @window
-// CHECK: attn.band_hi = 2 : i64, attn.band_lo = -4 : i64, attn.mask_kind = "band"
+// CHECK: attn.mask = #attn.mask<band, lo = -4, hi = 2>
 func.func @window(%q: !t) -> !t {
   %y = attn.attend %q, %q, %q : !t, !t, !t -> !t mask {
   ^bb0(%b: index, %h: index, %i: index, %j: index):
@@ -46,7 +46,7 @@ func.func @window(%q: !t) -> !t {
 !t = tensor<?x?x?x64xf32>
 // |i - j| <= 8 intersected with causal.
 // CHECK-LABEL: func.func @abs_band_causal
-// CHECK: attn.band_hi = 0 : i64, attn.band_lo = -8 : i64, attn.mask_kind = "band"
+// CHECK: attn.mask = #attn.mask<band, lo = -8, hi = 0>
 func.func @abs_band_causal(%q: !t) -> !t {
   %y = attn.attend %q, %q, %q {causal} : !t, !t, !t -> !t mask {
   ^bb0(%b: index, %h: index, %i: index, %j: index):
@@ -64,7 +64,7 @@ func.func @abs_band_causal(%q: !t) -> !t {
 !t = tensor<?x?x?x64xf32>
 // BigBird: the mask reads i and j only as i / 64 and j / 64.
 // CHECK-LABEL: func.func @block
-// CHECK: attn.block_size = 64 : i64, attn.mask_kind = "block"
+// CHECK: attn.mask = #attn.mask<block, size = 64>
 func.func @block(%q: !t, %l: tensor<?x?x?xi32>) -> !t {
   %y = attn.attend %q, %q, %q captures(%l : tensor<?x?x?xi32>) : !t, !t, !t -> !t mask {
   ^bb0(%b: index, %h: index, %i: index, %j: index, %lay: tensor<?x?x?xi32>):
@@ -84,10 +84,10 @@ func.func @block(%q: !t, %l: tensor<?x?x?xi32>) -> !t {
 !t = tensor<?x?x?x64xf32>
 // Different block sizes for i and j, and a disjunction: elementwise.
 // CHECK-LABEL: func.func @elementwise
-// CHECK: attn.attend {{.*}}attn.mask_kind = "elementwise"
-// CHECK-NOT: attn.band
+// CHECK: attn.attend {{.*}}attn.mask = #attn.mask<elementwise>
+// CHECK-NOT: band
 // CHECK-LABEL: func.func @global_tokens
-// CHECK: attn.mask_kind = "elementwise"
+// CHECK: attn.mask = #attn.mask<elementwise>
 func.func @elementwise(%q: !t) -> !t {
   %y = attn.attend %q, %q, %q : !t, !t, !t -> !t mask {
   ^bb0(%b: index, %h: index, %i: index, %j: index):
@@ -107,6 +107,46 @@ func.func @global_tokens(%q: !t) -> !t {
     %a = arith.cmpi sle, %j, %i : index
     %g = arith.cmpi eq, %j, %c0 : index
     %m = arith.ori %a, %g : i1
+    attn.yield %m : i1
+  }
+  return %y : !t
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+// A stale attribute from an earlier run (or written by hand) is replaced
+// wholesale: keeping its `lo` would make codegen skip live keys.
+// CHECK-LABEL: func.func @stale
+// CHECK: attn.attend {{.*}}{attn.mask = #attn.mask<band, hi = 0>, causal}
+func.func @stale(%q: !t) -> !t {
+  %y = attn.attend %q, %q, %q {causal, attn.mask = #attn.mask<band, lo = -2, hi = 0>} : !t, !t, !t -> !t
+  return %y : !t
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+// A bound no position reaches constrains nothing; an empty band is
+// evaluated per element (zero rows), never turned into inverted bounds.
+// CHECK-LABEL: func.func @unbounded
+// CHECK: attn.attend {{.*}}{attn.mask = #attn.mask<none>}
+// CHECK-LABEL: func.func @empty_band
+// CHECK: attn.attend {{.*}}{attn.mask = #attn.mask<elementwise>, causal}
+func.func @unbounded(%q: !t) -> !t {
+  %y = attn.attend %q, %q, %q : !t, !t, !t -> !t mask {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %m = arith.constant true
+    attn.yield %m : i1
+  }
+  return %y : !t
+}
+func.func @empty_band(%q: !t) -> !t {
+  %y = attn.attend %q, %q, %q {causal} : !t, !t, !t -> !t mask {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %c1 = arith.constant 1 : index
+    %lo = arith.addi %i, %c1 : index
+    %m = arith.cmpi sge, %j, %lo : index
     attn.yield %m : i1
   }
   return %y : !t

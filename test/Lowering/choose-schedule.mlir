@@ -1,18 +1,37 @@
-// RUN: attn-opt %s --attn-choose-schedule=vector-width=8 | FileCheck %s --check-prefix=AVX2
-// RUN: attn-opt %s --attn-choose-schedule=vector-width=16 | FileCheck %s --check-prefix=AVX512
+// Every target is named: the schedule never depends on the compiling host.
+// RUN: attn-opt %s --attn-choose-schedule='target=x86-64-v3' | FileCheck %s --check-prefix=AVX2
+// RUN: attn-opt %s --attn-choose-schedule='target=x86-64-v4' | FileCheck %s --check-prefix=AVX512
+// RUN: attn-opt %s --attn-choose-schedule='target=x86-64-v2' | FileCheck %s --check-prefix=SSE
+// The printed attributes parse back (round trip through attn-opt).
+// RUN: attn-opt %s --attn-choose-schedule='target=x86-64-v4' | attn-opt | FileCheck %s --check-prefix=AVX512
+// Without the option the module's attn.target decides.
+// RUN: sed 's/^module {/module attributes {attn.target = #attn.target<"x86-64-v4">} {/' %s | attn-opt --attn-choose-schedule | FileCheck %s --check-prefix=AVX512
+// RUN: not attn-opt %s --attn-choose-schedule 2>&1 | FileCheck %s --check-prefix=NOTARGET
+// RUN: not attn-opt %s --attn-choose-schedule='target=host' 2>&1 | FileCheck %s --check-prefix=HOST
+// RUN: not attn-opt %s --attn-choose-schedule='target=cuda:sm_90' 2>&1 | FileCheck %s --check-prefix=CUDA
 
 !t = tensor<?x?x?x64xf32>
 
+// AVX2: module attributes {attn.target = #attn.target<"x86-64-v3">}
 // AVX2-LABEL: func.func @schedules
-// AVX2: attn.attend {{.*}}{attn.register_rows = 6 : i64, attn.tile_queries = 48 : i64, attn.vector_width = 8 : i64}
-// AVX2: attn.windowed_attend {{.*}}attn.tile_queries = 64 : i64, attn.vector_width = 8 : i64
+// AVX2: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16>}
+// AVX2: attn.windowed_attend {{.*}}attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 64, register_rows = 4, key_tile = 16>
 // A schedule written by hand is kept.
-// AVX2: attn.attend {{.*}}{attn.register_rows = 6 : i64, attn.tile_queries = 96 : i64, attn.vector_width = 8 : i64}
+// AVX2: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 96, register_rows = 4, key_tile = 8>}
+// AVX512: module attributes {attn.target = #attn.target<"x86-64-v4">}
 // AVX512-LABEL: func.func @schedules
-// AVX512: attn.attend {{.*}}{attn.register_rows = 8 : i64, attn.tile_queries = 48 : i64, attn.vector_width = 16 : i64}
+// AVX512: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32>}
+// AVX512: attn.windowed_attend {{.*}}attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 64, register_rows = 4, key_tile = 32>
+// SSE-LABEL: func.func @schedules
+// SSE: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 4, tile_queries = 48, register_rows = 6, key_tile = 8>}
+// NOTARGET: error: attn-choose-schedule needs a target: pass target=x86-64-v3 (or another) or set attn.target on the module
+// HOST: error: attn-choose-schedule: target 'host' must be resolved to this CPU's features by the driver; name a level such as x86-64-v3
+// CUDA: error: no schedule for target 'cuda:sm_90' yet: the CUDA backend is not implemented
+module {
 func.func @schedules(%q: !t) -> (!t, !t, !t) {
   %a = attn.attend %q, %q, %q : !t, !t, !t -> !t
   %w = attn.windowed_attend %q, %q, %q {left = 2 : i64, right = 2 : i64} : !t, !t, !t -> !t
-  %c = attn.attend %q, %q, %q {attn.tile_queries = 96 : i64} : !t, !t, !t -> !t
+  %c = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 96, register_rows = 4, key_tile = 8>} : !t, !t, !t -> !t
   return %a, %w, %c : !t, !t, !t
+}
 }

@@ -13,6 +13,7 @@
 #include "attnc/Frontend/Frontend.h"
 #include "attnc/Frontend/MLIRGen.h"
 #include "attnc/Lowering/Passes.h"
+#include "HostTarget.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -22,6 +23,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -70,10 +72,13 @@ cl::opt<std::string> outputFile(
                   "(default stdout)"),
     cl::value_desc("path"), cl::init("-"), cl::cat(category));
 
-cl::list<std::string> targets(
-    "target", cl::desc("Code generation target: cpu (default); cuda and "
-                       "opencl are not implemented yet"),
-    cl::value_desc("cpu|cuda|opencl"), cl::cat(category));
+cl::opt<std::string> targetList(
+    "target",
+    cl::desc("Target variant(s), comma-separated, dispatched at run time: "
+             "host (default: this CPU), x86-64-v2, x86-64-v3, x86-64-v4, "
+             "LEVEL+feature (e.g. x86-64-v2+avx), cuda[:sm_80|sm_90] (not "
+             "implemented yet)"),
+    cl::value_desc("list"), cl::init("host"), cl::cat(category));
 
 cl::opt<bool> grad("grad",
                    cl::desc("Also generate NAME_backward (not implemented yet)"),
@@ -101,6 +106,51 @@ int fail(const std::string &msg) {
   return 1;
 }
 
+/// `host` resolved, the list parsed and ordered best first.
+std::optional<std::vector<TargetInfo>> resolveTargets(std::string &error) {
+  std::string spec;
+  for (llvm::StringRef part : llvm::split(llvm::StringRef(targetList), ',')) {
+    std::string one = part.trim().str();
+    if (one == "host") {
+      auto host = hostTarget(error);
+      if (!host)
+        return std::nullopt;
+      one = host->name();
+    }
+    spec += (spec.empty() ? "" : ",") + one;
+  }
+  auto targets = TargetInfo::parseList(spec, error);
+  if (!targets)
+    return std::nullopt;
+  for (const TargetInfo &t : *targets)
+    if (!t.isCpu()) {
+      error = "target '" + t.name() +
+              "' is not implemented yet; CPU targets (host, x86-64-v2, "
+              "x86-64-v3, x86-64-v4) are";
+      return std::nullopt;
+    }
+  return targets;
+}
+
+/// Where the installed layout keeps headers and the runtime: relative to
+/// this executable (PREFIX/bin/attnc -> PREFIX/include, PREFIX/lib), so a
+/// moved prefix keeps working; in the build tree, the source tree's.
+std::pair<std::string, std::string> runtimeLocation(const char *argv0) {
+  std::string exe = llvm::sys::fs::getMainExecutable(
+      argv0, reinterpret_cast<void *>(&fail));
+  llvm::SmallString<256> prefix(llvm::sys::path::parent_path(
+      llvm::sys::path::parent_path(exe)));
+  llvm::SmallString<256> header(prefix), lib(prefix);
+  llvm::sys::path::append(header, "include", "attnc", "runtime.h");
+  llvm::sys::path::append(lib, "lib", "libattnrt.a");
+  if (llvm::sys::fs::exists(header) && llvm::sys::fs::exists(lib)) {
+    llvm::SmallString<256> include(prefix);
+    llvm::sys::path::append(include, "include");
+    return {include.str().str(), lib.str().str()};
+  }
+  return {ATTNC_RUNTIME_INCLUDE_DIR, ATTNC_RUNTIME_LIB};
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -123,17 +173,19 @@ int main(int argc, char **argv) {
       "the output\n");
 
   if (printCflags || printLibs) {
+    auto [include, lib] = runtimeLocation(argv[0]);
     if (printCflags)
-      llvm::outs() << "-I" ATTNC_RUNTIME_INCLUDE_DIR << (printLibs ? " " : "\n");
+      llvm::outs() << "-I" << include << (printLibs ? " " : "\n");
     if (printLibs)
-      llvm::outs() << ATTNC_RUNTIME_LIB << " -lpthread -ldl -lm\n";
+      llvm::outs() << lib << " -lpthread -ldl -lm\n";
     return 0;
   }
   if (grad)
     return fail("--grad (backward kernels) is not implemented yet");
-  for (const std::string &t : targets)
-    if (t != "cpu")
-      return fail("target '" + t + "' is not implemented yet; only cpu is");
+  std::string targetError;
+  auto targets = resolveTargets(targetError);
+  if (!targets)
+    return fail(targetError);
   // -o without --emit means "build the library", as in LANGUAGE.md.
   if (emit.getNumOccurrences() == 0 && outputFile != "-")
     emit = Emit::Obj;
@@ -196,32 +248,57 @@ int main(int argc, char **argv) {
   if (failed(mlir::verify(*module)))
     return 1;
 
-  if (emit != Emit::MLIR) {
-    mlir::PassManager pm(&context);
-    if (failed(mlir::applyPassManagerCLOptions(pm)))
-      return 1;
-    // The lowering pipeline: composites first, then what codegen reads.
-    pm.addNestedPass<mlir::func::FuncOp>(createAttnExpandLsh());
-    pm.addNestedPass<mlir::func::FuncOp>(createAttnAnalyzeMasks());
-    pm.addNestedPass<mlir::func::FuncOp>(createAttnChooseSchedule());
-    if (failed(pm.run(*module)))
-      return 1;
-  }
-  if (emit == Emit::Halide || emit == Emit::Obj) {
-    CodegenOptions options;
-    options.outDir = outputFile;
-    options.stem = llvm::sys::path::stem(name).str();
-    options.verbose = !quiet;
-    if (!halideFeatures.empty())
-      options.target = hostTarget() + "-" + halideFeatures.getValue();
-    if (emit == Emit::Obj)
-      return failed(emitLibrary(*module, options)) ? 1 : 0;
-    if (failed(emitHalideStmt(*module, options, output->os())))
-      return 1;
+  if (emit == Emit::MLIR) {
+    module->print(output->os());
     output->keep();
     return 0;
   }
-  module->print(output->os());
+  // -x mlir input that names its target keeps it unless --target is given.
+  std::vector<TargetInfo> variants = *targets;
+  if (auto attr = (*module)->getAttrOfType<attn::TargetAttr>(
+          attn::kTargetAttrName);
+      attr && targetList.getNumOccurrences() == 0)
+    variants = {attr.getInfo()};
+
+  // The lowering pipeline, once per variant on its own copy of the module:
+  // composites first, then what codegen reads (masks, the schedule for the
+  // variant's #attn.target).
+  std::vector<mlir::OwningOpRef<mlir::ModuleOp>> lowered;
+  for (const TargetInfo &t : variants) {
+    mlir::OwningOpRef<mlir::ModuleOp> copy = module->clone();
+    (*copy)->setAttr(attn::kTargetAttrName,
+                     attn::TargetAttr::get(&context, t));
+    mlir::PassManager pm(&context);
+    if (failed(mlir::applyPassManagerCLOptions(pm)))
+      return 1;
+    pm.addNestedPass<mlir::func::FuncOp>(createAttnExpandLsh());
+    pm.addNestedPass<mlir::func::FuncOp>(createAttnAnalyzeMasks());
+    pm.addPass(createAttnChooseSchedule());
+    if (failed(pm.run(*copy)))
+      return 1;
+    lowered.push_back(std::move(copy));
+  }
+  std::vector<mlir::ModuleOp> loweredOps;
+  for (auto &m : lowered)
+    loweredOps.push_back(*m);
+  if (emit == Emit::Lowered) {
+    for (auto [t, m] : llvm::zip(variants, loweredOps)) {
+      if (variants.size() > 1)
+        output->os() << "// -----// variant " << t.name() << "\n";
+      m.print(output->os());
+    }
+    output->keep();
+    return 0;
+  }
+  CodegenOptions options;
+  options.outDir = outputFile;
+  options.stem = llvm::sys::path::stem(name).str();
+  options.verbose = !quiet;
+  options.halideFeatures = halideFeatures;
+  if (emit == Emit::Obj)
+    return failed(emitLibrary(loweredOps, options)) ? 1 : 0;
+  if (failed(emitHalideStmt(loweredOps, options, output->os())))
+    return 1;
   output->keep();
   return 0;
 }

@@ -47,6 +47,19 @@ const char *attn_last_error(void);
 /* Threads used by CPU kernels; n <= 0 means one per core. */
 void attn_set_num_threads(int n);
 
+/* The target variant (e.g. "x86-64-v4") kernel `kernel` runs with on this
+ * CPU: the best one it was compiled for that the CPU supports, unless
+ * attn_force_target() or the environment variable ATTN_TARGET names
+ * another. NULL when no linked library defines `kernel` or no variant runs
+ * here. */
+const char *attn_selected_target(const char *kernel);
+
+/* Makes every kernel run its variant named `target` (NULL or "" restores
+ * the automatic choice). A kernel without that variant, or whose variant
+ * this CPU cannot run, then fails with ATTN_ERR_DEVICE. Returns 0, or
+ * ATTN_ERR_DEVICE when this CPU cannot run `target` at all. */
+int attn_force_target(const char *target);
+
 /* A dense, row-major (outermost-first) descriptor for `data`. */
 attn_tensor attn_make_tensor(void *data, attn_dtype dtype, int32_t rank,
                              const int64_t *shape);

@@ -1,8 +1,10 @@
-/*===- attnc/runtime_abi.h - used by attnc-generated wrappers only --------===*
+/*===- attnc/runtime_abi.h - what attnc-generated code calls -------------===*
  *
- * Each generated C function describes its arguments with attn_arg_spec and
- * lets attn_prepare() check them and convert them into Halide buffers. Not
- * part of the user-facing API.
+ * Each generated kernel function is a few instructions of glue (emitted by
+ * attnc as LLVM IR, codegen/lib/Glue.cpp): it passes a constant
+ * attn_kernel_spec — arguments, symbolic dimensions, compiled variants —
+ * and its tensors to attn_invoke(). The structs' layout is the contract
+ * between the two. Not part of the user-facing API.
  *
  *===----------------------------------------------------------------------===*/
 #ifndef ATTNC_RUNTIME_ABI_H
@@ -35,13 +37,46 @@ typedef struct attn_arg_spec {
   attn_dim_spec dims[ATTN_MAX_RANK];
 } attn_arg_spec;
 
+/* CPU features a variant needs; the same bits as attnc::CpuFeature
+ * (dialect/include/attnc/Target/TargetInfo.h). */
+enum {
+  ATTN_CPU_SSE41 = 1 << 0,
+  ATTN_CPU_AVX = 1 << 1,
+  ATTN_CPU_F16C = 1 << 2,
+  ATTN_CPU_FMA = 1 << 3,
+  ATTN_CPU_AVX2 = 1 << 4,
+  ATTN_CPU_AVX512 = 1 << 5,         /* F + CD */
+  ATTN_CPU_AVX512_SKYLAKE = 1 << 6  /* + BW, DQ, VL */
+};
+
+/* Halide's argv entry point: args[i] is the halide_buffer_t * of argument i. */
+typedef int (*attn_entry_fn)(void **args);
+
+/* One compiled variant of a kernel. */
+typedef struct attn_variant {
+  const char *target;     /* canonical target name, e.g. "x86-64-v4" */
+  uint64_t cpu_features;  /* ATTN_CPU_* bits it needs */
+  attn_entry_fn entry;
+} attn_variant;
+
 typedef struct attn_kernel_spec {
   const char *name;
   int32_t num_args;
   const attn_arg_spec *args;
   int32_t num_symbols;
   const char *const *symbols; /* names, for messages */
+  int32_t num_variants;
+  const attn_variant *variants; /* best first */
 } attn_kernel_spec;
+
+/* What every generated kernel function does: checks the tensors, picks the
+ * best variant this CPU runs (or the forced one), runs it with the thread
+ * count applied and Halide's errors routed to attn_last_error(). */
+int attn_invoke(const attn_kernel_spec *spec, const attn_tensor *const *tensors);
+
+/* Called by each generated library's constructor, so that
+ * attn_selected_target() knows its kernels before their first call. */
+void attn_register_kernel(const attn_kernel_spec *spec);
 
 /* Checks every tensor against the spec (null pointers, rank, dtype, device,
  * literal and symbolic dimensions, strides) and fills one halide_buffer_t
@@ -50,18 +85,8 @@ typedef struct attn_kernel_spec {
 int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors,
                  halide_buffer_t *buffers, halide_dimension_t *dims);
 
-/* 1 when every output has no element: the call has nothing to compute
- * (Halide would still insist that empty inputs cover the regions it reads). */
-int attn_outputs_empty(const attn_kernel_spec *spec,
-                       const attn_tensor *const *tensors);
-
-/* Call around the Halide entry point: applies the thread count and routes
- * Halide's error messages to attn_last_error(). */
-void attn_begin_call(void);
-int attn_end_call(const attn_kernel_spec *spec, int halide_status);
-
-/* Set by attn_set_num_threads(); 0 = Halide's default. */
-int attn_requested_threads(void);
+/* The ATTN_CPU_* features of this CPU (CPUID, with OS support checked). */
+uint64_t attn_cpu_features(void);
 
 /* Records a message for attn_last_error(); returns `code`. */
 int attn_fail(int code, const char *fmt, ...);

@@ -647,3 +647,161 @@ func.func @f(%x: tensor<?x?x?x64xf64>) {
   %y = attn.gelu %x : tensor<?x?x?x64xf64>
   return
 }
+
+//===----------------------------------------------------------------------===//
+// Typed attributes: #attn.schedule, #attn.mask, #attn.target
+//===----------------------------------------------------------------------===//
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{vector width 7 is not 4 (SSE), 8 (AVX2) or 16 (AVX-512) f32 lanes}}
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 7, tile_queries = 48, register_rows = 6, key_tile = 14>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{tile of 0 queries is outside [1, 4096]}}
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 0, register_rows = 6, key_tile = 16>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{register tile of 0 rows is outside [1, 16]}}
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 0, key_tile = 16>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{key tile 12 is not a multiple of the vector width 8}}
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 12>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{register tile of 4 vectors x 12 rows needs more than 32 vector registers}}
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 12, key_tile = 32>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{'attn.schedule' must be an #attn.schedule attribute}}
+  %y = attn.attend %q, %q, %q {attn.schedule = 8 : i64} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{'attn.schedule' belongs on attn.attend or attn.windowed_attend}}
+  %y = attn.relu %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16>} : !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{band lo 3 exceeds hi 1: the mask allows no key}}
+  %y = attn.attend %q, %q, %q {attn.mask = #attn.mask<band, lo = 3, hi = 1>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{a band mask needs lo, hi or both}}
+  %y = attn.attend %q, %q, %q {attn.mask = #attn.mask<band>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{a block mask needs a block size >= 1}}
+  %y = attn.attend %q, %q, %q {attn.mask = #attn.mask<block, size = 0>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{a 'none' mask takes no parameters}}
+  %y = attn.attend %q, %q, %q {attn.mask = #attn.mask<none, hi = 0>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{unknown mask kind 'diagonal'; expected none, band, block or elementwise}}
+  %y = attn.attend %q, %q, %q {attn.mask = #attn.mask<diagonal>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{unknown mask parameter 'width'; expected lo, hi or size}}
+  %y = attn.attend %q, %q, %q {attn.mask = #attn.mask<band, width = 3>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{'attn.mask' belongs on attn.attend}}
+  %y = attn.windowed_attend %q, %q, %q {left = 1 : i64, right = 1 : i64, attn.mask = #attn.mask<none>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+// expected-error @+1 {{unknown target 'x86-64-v9'}}
+module attributes {attn.target = #attn.target<"x86-64-v9">} {
+}
+
+// -----
+
+// expected-error @+1 {{target 'x86-64-v3+avx2' is not canonical; write 'x86-64-v3'}}
+module attributes {attn.target = #attn.target<"x86-64-v3+avx2">} {
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{'attn.target' belongs on a module}}
+  "test.op"() {attn.target = #attn.target<"x86-64-v3">} : () -> ()
+  return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{unknown attn attribute 'attn.tile'}}
+  "test.op"() {attn.tile = 3 : i64} : () -> ()
+  return
+}

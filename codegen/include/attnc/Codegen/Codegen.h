@@ -15,26 +15,25 @@
 namespace attnc {
 
 struct CodegenOptions {
-  std::string outDir;  // DIR of DIR/<stem>.a, .h, .json
-  std::string stem;    // file stem of the input
-  std::string target;  // Halide target; empty = this CPU, from CPUID
-  bool verbose = true; // progress and timing per kernel on stderr
+  std::string outDir;         // DIR of DIR/<stem>.a, .h, .json
+  std::string stem;           // file stem of the input
+  std::string halideFeatures; // extra Halide features, '-'-separated
+  bool verbose = true;        // progress and timing per kernel on stderr
 };
 
-/// Compiles every func.func of a lowered module to one Halide pipeline and
-/// writes DIR/<stem>.a (kernels, Halide runtime, C wrappers),
-/// DIR/<stem>.h and DIR/<stem>.json. Errors are emitted on the ops.
-mlir::LogicalResult emitLibrary(mlir::ModuleOp module,
+/// Compiles every func.func of the lowered modules — one per target
+/// variant, each carrying its #attn.target, best variant first — to Halide
+/// pipelines and writes DIR/<stem>.a (every variant, one Halide runtime,
+/// entry points that dispatch at run time), DIR/<stem>.h and
+/// DIR/<stem>.json. Errors are emitted on the ops; nothing is left behind
+/// on failure.
+mlir::LogicalResult emitLibrary(llvm::ArrayRef<mlir::ModuleOp> variants,
                                 const CodegenOptions &options);
 
-/// Prints Halide's lowered statement of every kernel.
-mlir::LogicalResult emitHalideStmt(mlir::ModuleOp module,
+/// Prints Halide's lowered statement of every kernel of every variant.
+mlir::LogicalResult emitHalideStmt(llvm::ArrayRef<mlir::ModuleOp> variants,
                                    const CodegenOptions &options,
                                    llvm::raw_ostream &os);
-
-/// The Halide target for this CPU, feature by feature from CPUID (never
-/// Halide's `host`, which adds AVX-512 features AMD Zen 4 lacks).
-std::string hostTarget();
 
 } // namespace attnc
 

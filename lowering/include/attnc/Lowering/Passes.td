@@ -22,28 +22,33 @@ def AttnExpandLsh : Pass<"attn-expand-lsh", "mlir::func::FuncOp"> {
 }
 
 def AttnAnalyzeMasks : Pass<"attn-analyze-masks", "mlir::func::FuncOp"> {
-  let summary = "record the structure of attn.attend masks as attributes";
+  let summary = "record the structure of attn.attend masks as #attn.mask";
   let description = [{
-    Classifies each `attn.attend` mask (with `causal`) as `none`, `band`
-    (j − i within [attn.band_lo, attn.band_hi]: causal, sliding windows),
-    `block` (reads i and j only as i / S, j / S: block-sparse layouts) or
-    `elementwise`, and records it in `attn.mask_kind` and its parameters.
-    The mask region is kept; codegen may skip keys the attributes exclude.
+    Classifies each `attn.attend` mask (with `causal`) and sets `attn.mask`
+    to `#attn.mask<none>`, `#attn.mask<band, lo = .., hi = ..>` (j − i
+    within [lo, hi]: causal, sliding windows), `#attn.mask<block, size = S>`
+    (reads i and j only as i / S, j / S: block-sparse layouts) or
+    `#attn.mask<elementwise>`. The attribute is always recomputed from the
+    region, never kept from an earlier run. The mask region is kept; codegen
+    may skip keys the attribute excludes.
   }];
   let dependentDialects = ["attnc::attn::AttnDialect"];
 }
 
-def AttnChooseSchedule : Pass<"attn-choose-schedule", "mlir::func::FuncOp"> {
-  let summary = "pick tile sizes and vector widths for the CPU target";
+def AttnChooseSchedule : Pass<"attn-choose-schedule", "mlir::ModuleOp"> {
+  let summary = "pick tile sizes and vector widths per target";
   let description = [{
-    Attaches the schedule codegen follows to every attention op, so that it
-    can be inspected and tested: `attn.vector_width` (f32 lanes: 16 with
-    AVX-512, 8 with AVX2), `attn.tile_queries` (queries per parallel tile)
-    and `attn.register_rows` (queries per register tile).
+    Attaches `attn.schedule = #attn.schedule<...>` to every attention op,
+    chosen for the module's target: the `target` option when given (it
+    also sets the module's `attn.target`), else the module's `attn.target`
+    attribute. The pass never reads the compiling machine's CPUID: `host`
+    is resolved by the driver. A schedule already on an op (written by
+    hand) is kept.
   }];
   let options = [
-    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"0",
-           "f32 lanes; 0 picks them from this CPU">
+    Option<"target", "target", "std::string", /*default=*/"\"\"",
+           "target variant, e.g. x86-64-v3 or x86-64-v4; empty reads the "
+           "module's attn.target">
   ];
   let dependentDialects = ["attnc::attn::AttnDialect"];
 }

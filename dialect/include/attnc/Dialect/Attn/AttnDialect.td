@@ -25,6 +25,14 @@ def Attn_Dialect : Dialect {
     above: every tensor a region reads is passed as a `captures` operand and
     appears as a trailing block argument.
   }];
+  // #attn.target, #attn.mask and #attn.schedule (AttnAttrs.td); the
+  // discardable attributes attn.target/attn.mask/attn.schedule are checked
+  // by verifyOperationAttribute.
+  let useDefaultAttributePrinterParser = 1;
+  let hasOperationAttrVerify = 1;
+  let extraClassDeclaration = [{
+    void registerAttributes();
+  }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::math::MathDialect",

@@ -2,6 +2,7 @@
 #ifndef ATTNC_DIALECT_ATTN_ATTNOPS_H
 #define ATTNC_DIALECT_ATTN_ATTNOPS_H
 
+#include "attnc/Dialect/Attn/AttnAttrs.h"
 #include "attnc/Dialect/Attn/AttnDialect.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"

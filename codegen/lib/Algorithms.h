@@ -1,0 +1,87 @@
+//===- Algorithms.h - internal: each op's Halide Funcs, defined once ------===//
+//
+// An op's algorithm is written once, here, as Halide Funcs that do not
+// depend on the target; a backend (CPU/, later CUDA) schedules them from
+// the op's #attn.schedule. The one input an algorithm takes from the
+// schedule is its skip granularity (`TileShape`): block-sparse Q·Kᵀ and
+// band P·V are reductions indexed by register tile, so that a whole tile's
+// dead keys are skipped by one test — that changes the definition, not
+// only the loop order.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_CODEGEN_LIB_ALGORITHMS_H
+#define ATTNC_CODEGEN_LIB_ALGORITHMS_H
+
+#include "HalideKernel.h"
+#include "Softmax.h"
+
+#include <optional>
+
+namespace attnc {
+namespace codegen {
+
+/// A [B, H, L, W] input as f32 with both inner indices clamped into the
+/// tensor, so that vectorised tiles may run past either edge: f(w, l, h, b),
+/// or f(l, w, h, b) with `transposed` (positions innermost). The Vars name
+/// the dimensions the schedule refers to.
+Halide::Func clampedF32(const TensorValue &t, const std::string &name,
+                        Halide::Var w, Halide::Var l, bool transposed = false);
+
+/// The register tile a reduction is indexed by: `keys` lanes × `rows`.
+struct TileShape {
+  int keys = 0, rows = 0;
+};
+
+struct AttendFuncs {
+  enum class QK { Dense, BlockTiled };        // Q·Kᵀ per key or per tile
+  enum class PV { Dense, BandTiled, Blocks }; // P·V per key, row group, block
+  QK qk = QK::Dense;
+  PV pv = PV::Dense;
+  Halide::Func qf, kt, vf;     // inputs as f32 (K transposed: keys innermost)
+  Halide::Func dotAcc, score;  // Q·Kᵀ accumulator, masked scaled scores
+  RowSoftmax softmax;
+  Halide::Func pvAcc, acc, out;
+  Halide::Var c{"c"}, d{"d"}, i{"i"}, j{"j"}, h{"h"}, b{"b"}, r{"r"},
+      g{"g"}, kl{"kl"};
+  // rd: head dim; rk: keys as (lane, lane group) for max and sum; rp / rg /
+  // rb: keys of P·V (dense, band row group, live blocks).
+  Halide::RDom rd, rk, rp, rg, rb;
+};
+
+mlir::FailureOr<AttendFuncs> defineAttend(attn::AttendOp op, ValueTable &values,
+                                          int lanes, TileShape tile);
+
+struct WindowedFuncs {
+  int globals = 0;
+  Halide::Func qT, kT, vf;          // queries and keys innermost
+  Halide::Func winDot, score;       // window taps, then globals, per query
+  RowSoftmax softmax;
+  Halide::Func pvAcc, result;
+  Halide::Func gk, gv, gDot;        // global keys/values seen by every row
+  // Global rows: dense attention over all keys.
+  Halide::Func kAll, vAll, gqk, gscore, gPv, full;
+  RowSoftmax denseSoftmax;
+  Halide::Var c{"c"}, d{"d"}, i{"i"}, j{"j"}, w{"w"}, g{"g"}, gi{"gi"},
+      h{"h"}, b{"b"};
+  Halide::RDom rd, taps, keys;      // head dim, candidates, all keys
+};
+
+mlir::FailureOr<WindowedFuncs> defineWindowed(attn::WindowedAttendOp op,
+                                              ValueTable &values);
+
+/// The dense helpers: one Func each (with its inner reductions).
+struct DenseFuncs {
+  Halide::Func out;
+  std::vector<Halide::Var> vars;          // innermost first
+  std::vector<Halide::Func> rowReductions; // computed per outer row
+  Halide::Func inner;                      // linear's accumulator, if any
+  std::optional<Halide::RDom> innerDomain;
+};
+
+mlir::FailureOr<DenseFuncs> defineDense(mlir::Operation *op, ValueTable &values,
+                                        std::vector<Halide::Expr> &shape);
+
+} // namespace codegen
+} // namespace attnc
+
+#endif

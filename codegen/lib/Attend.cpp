@@ -1,0 +1,203 @@
+//===- Attend.cpp - the algorithm of attn.attend --------------------------===//
+//
+// Tile-local softmax: the scores of a tile of queries against the keys it
+// can see, then row max, exp, row sum and P·V over them. Nothing of size
+// L×L exists: memory is O(L·D + tile·L) per thread (the schedule decides the
+// tile). Reads are clamped so that tiles may run past every edge; padded
+// keys are masked.
+//
+// Mask structure (#attn.mask from attn-analyze-masks) changes which keys are
+// visited, never the result:
+//  - band (causal, sliding windows): j − i ∈ [lo, hi] become predicates on
+//    the key reductions, which Halide turns into loop bounds;
+//  - block (reads i, j only as i/S, j/S): liveness is tested once per lane
+//    group (max, sum), per key block (P·V) and per register tile (Q·Kᵀ).
+//
+//===----------------------------------------------------------------------===//
+#include "Algorithms.h"
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::codegen;
+namespace H = Halide;
+
+namespace {
+
+H::Expr defaultScale(Operation *op, H::Expr d) {
+  if (auto a = op->getAttrOfType<FloatAttr>("scale"))
+    return H::Expr(float(a.getValueAsDouble()));
+  return 1.0f / H::sqrt(H::cast<float>(d));
+}
+
+std::vector<TensorValue> captured(OperandRange captures, ValueTable &values) {
+  std::vector<TensorValue> out;
+  for (Value v : captures)
+    out.push_back(values.tensors.lookup(v));
+  return out;
+}
+
+/// A band bound as a 32-bit offset; a bound beyond every position that can
+/// exist (|x| >= 2^31) constrains nothing.
+std::optional<int32_t> bandBound(std::optional<int64_t> x) {
+  if (!x || *x >= INT32_MAX || *x <= INT32_MIN)
+    return std::nullopt;
+  return int32_t(*x);
+}
+
+} // namespace
+
+H::Func attnc::codegen::clampedF32(const TensorValue &t, const std::string &name,
+                                   H::Var w, H::Var l, bool transposed) {
+  H::Func f(name);
+  H::Var h("h"), b("b");
+  H::Expr value = H::cast<float>(t.func(H::clamp(w, 0, t.shape[3] - 1),
+                                        H::clamp(l, 0, t.shape[2] - 1), h, b));
+  if (transposed)
+    f(l, w, h, b) = value;
+  else
+    f(w, l, h, b) = value;
+  return f;
+}
+
+FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
+                                                    ValueTable &values,
+                                                    int lanes, TileShape tile) {
+  AttendFuncs f;
+  TensorValue q = values.tensors.lookup(op.getQ());
+  TensorValue k = values.tensors.lookup(op.getK());
+  TensorValue v = values.tensors.lookup(op.getV());
+  std::vector<TensorValue> caps = captured(op.getCaptures(), values);
+  H::Var c = f.c, i = f.i, j = f.j, h = f.h, b = f.b, r = f.r, g = f.g,
+         kl = f.kl;
+  H::Expr D = q.shape[3], Lk = k.shape[2];
+  const int KB = tile.keys, QR = tile.rows;
+
+  auto mask = op->getAttrOfType<attn::MaskAttr>(attn::kMaskAttrName);
+  attn::MaskKind kind = mask ? mask.getKind() : attn::MaskKind::elementwise;
+  bool isBand = kind == attn::MaskKind::band;
+  std::optional<int32_t> bandLo, bandHi;
+  if (isBand) {
+    bandLo = bandBound(mask.getLo());
+    bandHi = bandBound(mask.getHi());
+  }
+  int64_t blockSize = kind == attn::MaskKind::block ? *mask.getSize() : 0;
+  // Dead blocks can be skipped whole when a lane group never straddles two.
+  bool isBlock = blockSize > 0 && blockSize % lanes == 0 &&
+                 blockSize <= (1 << 20);
+
+  // Keys are padded to a whole number of KB-blocks; padded keys are masked.
+  H::Expr Lp = (Lk + KB - 1) / KB * KB;
+  // K transposed (keys innermost): score vectors run along keys.
+  f.qf = clampedF32(q, "q_f32", f.d, i);
+  f.kt = clampedF32(k, "k_t", f.d, j, /*transposed=*/true);
+  f.vf = clampedF32(v, "v_f32", c, j);
+
+  // Q·Kᵀ. With a block-sparse mask it is indexed by register tile (jb: KB
+  // keys, g: QR rows) so that a tile whose first and last rows both lie in
+  // dead blocks skips its reduction. A tile spans one key block
+  // (S % KB == 0) and at most two query blocks (QR <= S).
+  f.rd = H::RDom(0, D, "rd");
+  f.dotAcc = H::Func("qk");
+  H::Var jb("jb");
+  H::Expr dot;
+  if (isBlock && blockSize % KB == 0 && QR <= blockSize) {
+    f.qk = AttendFuncs::QK::BlockTiled;
+    auto liveFirst = regionToExpr(op.getMask(), {b, h, g * QR, jb * KB}, caps);
+    auto liveLast =
+        regionToExpr(op.getMask(), {b, h, g * QR + (QR - 1), jb * KB}, caps);
+    if (failed(liveFirst) || failed(liveLast))
+      return failure();
+    f.rd.where(*liveFirst || *liveLast);
+    f.dotAcc(kl, r, jb, g, h, b) = 0.0f;
+    f.dotAcc(kl, r, jb, g, h, b) +=
+        f.qf(f.rd, g * QR + r, h, b) * f.kt(jb * KB + kl, f.rd, h, b);
+    dot = f.dotAcc(j % KB, i % QR, j / KB, i / QR, h, b);
+  } else {
+    f.dotAcc(j, i, h, b) = 0.0f;
+    f.dotAcc(j, i, h, b) += f.qf(f.rd, i, h, b) * f.kt(j, f.rd, h, b);
+    dot = f.dotAcc(j, i, h, b);
+  }
+  H::Expr s = dot * defaultScale(op, D);
+  if (!op.getScore().empty()) {
+    auto e = regionToExpr(op.getScore(), {s, b, h, i, j}, caps);
+    if (failed(e))
+      return failure();
+    s = H::cast<float>(*e);
+  }
+  H::Expr allowed = j < Lk;
+  if (!op.getMask().empty()) {
+    auto e = regionToExpr(op.getMask(), {b, h, i, j}, caps);
+    if (failed(e))
+      return failure();
+    allowed = allowed && *e;
+  }
+  if (op.getCausal())
+    allowed = allowed && j <= i;
+  f.score = H::Func("score");
+  f.score(j, i, h, b) = H::select(allowed, s, kLowest);
+
+  // Row max and row sum run over `lanes` key lanes (the schedule rfactors
+  // them), never across rows. A band keeps whole lane groups that touch
+  // it (the mask still rejects the keys of a group outside it).
+  f.rk = H::RDom(0, lanes, 0, Lp / lanes, "rk");
+  f.rp = H::RDom(0, Lp, "rp");
+  if (isBand) {
+    H::Expr groupLo = f.rk.y * lanes, groupHi = f.rk.y * lanes + (lanes - 1);
+    H::Expr inGroup = H::Internal::const_true(),
+            inKeys = H::Internal::const_true();
+    if (bandHi) {
+      inGroup = inGroup && groupLo <= i + *bandHi;
+      inKeys = inKeys && f.rp <= i + *bandHi;
+    }
+    if (bandLo) {
+      inGroup = inGroup && groupHi >= i + *bandLo;
+      inKeys = inKeys && f.rp >= i + *bandLo;
+    }
+    f.rk.where(inGroup);
+    f.rp.where(inKeys);
+  }
+  int32_t S = int32_t(std::max<int64_t>(blockSize, 1));
+  f.rb = H::RDom(0, S, 0, (Lk + S - 1) / S, "rb");
+  H::Expr pvKey = f.rp;
+  if (isBlock) {
+    auto liveGroup = regionToExpr(op.getMask(), {b, h, i, f.rk.y * lanes}, caps);
+    auto liveBlock = regionToExpr(op.getMask(), {b, h, i, f.rb.y * S}, caps);
+    if (failed(liveGroup) || failed(liveBlock))
+      return failure();
+    f.rk.where(*liveGroup);
+    f.rb.where(*liveBlock);
+    pvKey = f.rb.y * S + f.rb.x;
+  }
+  f.softmax = rowSoftmax(f.score, f.rk, f.rk.y * lanes + f.rk.x, j, i, h, b,
+                         "row");
+
+  // P·V. For a band it is indexed by row group g (QR rows r): the keys the
+  // group can see, [g·QR + lo, g·QR + QR − 1 + hi], bound a reduction that
+  // runs outside the group's register tile. Keys a row of the group does not
+  // see have probability 0, so the union is exact.
+  f.pvAcc = H::Func("pv");
+  f.acc = H::Func("acc");
+  f.rg = H::RDom(0, Lp, "rg");
+  if (isBand) {
+    f.pv = AttendFuncs::PV::BandTiled;
+    H::Expr inGroup = H::Internal::const_true();
+    if (bandHi)
+      inGroup = inGroup && f.rg <= g * QR + (QR - 1) + *bandHi;
+    if (bandLo)
+      inGroup = inGroup && f.rg >= g * QR + *bandLo;
+    f.rg.where(inGroup);
+    f.pvAcc(c, r, g, h, b) = 0.0f;
+    f.pvAcc(c, r, g, h, b) +=
+        f.softmax.probs(f.rg, g * QR + r, h, b) * f.vf(c, f.rg, h, b);
+    f.acc(c, i, h, b) = f.pvAcc(c, i % QR, i / QR, h, b);
+  } else {
+    f.pv = isBlock ? AttendFuncs::PV::Blocks : AttendFuncs::PV::Dense;
+    f.pvAcc(c, i, h, b) = 0.0f;
+    f.pvAcc(c, i, h, b) += f.softmax.probs(pvKey, i, h, b) * f.vf(c, pvKey, h, b);
+    f.acc(c, i, h, b) = f.pvAcc(c, i, h, b);
+  }
+  f.out = H::Func("attend");
+  f.out(c, i, h, b) = normalized(f.acc(c, i, h, b), f.softmax.rowSum(i, h, b),
+                                 resultType(op));
+  return f;
+}

@@ -1,0 +1,71 @@
+//===- AttendSchedule.cpp - attn.attend on x86 ----------------------------===//
+//
+// DESIGN.md, "What a fast CPU schedule needs": parallel over batch × head;
+// K transposed once per head; per tile of queries, Q·Kᵀ and P·V accumulate
+// in register tiles (key_tile keys × register_rows queries, key_tile values
+// × register_rows queries) with the reduction loop outside the tile; row
+// max and sum rfactor over vector lanes.
+//
+//===----------------------------------------------------------------------===//
+#include "CpuSchedules.h"
+
+using namespace attnc;
+using namespace attnc::codegen;
+namespace H = Halide;
+
+void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
+  const int VW = int(s.getVectorWidth()), KB = int(s.getKeyTile()),
+            QR = int(s.getRegisterRows());
+  H::Var c = f.c, i = f.i, j = f.j, h = f.h, b = f.b;
+  H::Var io("io"), ii("ii"), bh("bh"), u("u"), co("co"), ci("ci"), jv("jv"),
+      jl("jl");
+  auto RoundUp = H::TailStrategy::RoundUp;
+  f.out.compute_root()
+      .split(i, io, ii, int(s.getTileQueries()), H::TailStrategy::GuardWithIf)
+      .reorder(c, ii, io, h, b)
+      .fuse(h, b, bh)
+      .parallel(bh)
+      .vectorize(c, VW, H::TailStrategy::GuardWithIf);
+  f.kt.compute_at(f.out, bh).vectorize(j, VW, RoundUp);
+  f.vf.compute_at(f.out, bh).vectorize(c, VW, RoundUp);
+  f.qf.compute_at(f.out, io);
+
+  if (f.qk == AttendFuncs::QK::BlockTiled)
+    registerTile(f.score, f.out, io, f.dotAcc, j, i, f.rd.x, VW, KB, QR,
+                 std::make_pair(f.kl, f.r), {H::Var("jb"), f.g});
+  else
+    registerTile(f.score, f.out, io, f.dotAcc, j, i, f.rd.x, VW, KB, QR);
+
+  RowSoftmax &sm = f.softmax;
+  sm.rowMax.compute_at(f.out, io);
+  H::Func maxLanes = sm.rowMax.update().rfactor(f.rk.x, u);
+  // Lanes innermost in memory: the rfactor Func's new Var comes last.
+  maxLanes.compute_at(f.out, io).reorder_storage(u, i, h, b).vectorize(u);
+  maxLanes.update().reorder(u, f.rk.y, i).vectorize(u);
+  sm.probs.compute_at(f.out, io).vectorize(j, VW, RoundUp);
+  sm.rowSum.compute_at(f.out, io);
+  H::Func sumLanes = sm.rowSum.update().rfactor(f.rk.x, u);
+  sumLanes.compute_at(f.out, io).reorder_storage(u, i, h, b).vectorize(u);
+  sumLanes.update().reorder(u, f.rk.y, i).vectorize(u);
+
+  switch (f.pv) {
+  case AttendFuncs::PV::BandTiled:
+    registerTile(f.acc, f.out, io, f.pvAcc, c, i, f.rg.x, VW, KB, QR,
+                 std::make_pair(c, f.r), {f.g});
+    break;
+  case AttendFuncs::PV::Blocks:
+    // Row by row, block by block: the liveness test runs once per block.
+    f.acc.compute_at(f.out, io).vectorize(c, VW, RoundUp);
+    f.pvAcc.compute_at(f.out, io).vectorize(c, VW, RoundUp);
+    f.pvAcc.update()
+        .split(c, co, ci, 4 * VW, RoundUp)
+        .reorder(ci, f.rb.x, f.rb.y, co, i)
+        .split(ci, jv, jl, VW)
+        .vectorize(jl)
+        .unroll(jv);
+    break;
+  case AttendFuncs::PV::Dense:
+    registerTile(f.acc, f.out, io, f.pvAcc, c, i, f.rp.x, VW, KB, QR);
+    break;
+  }
+}

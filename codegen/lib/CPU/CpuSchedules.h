@@ -1,0 +1,38 @@
+//===- CpuSchedules.h - internal: the x86 backend's schedules -------------===//
+//
+// One schedule function per op family, applying the op's #attn.schedule to
+// the Funcs its algorithm defined (Algorithms.h). The values differ per
+// target (vector width, register tile); the structure is the x86 family's.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_CODEGEN_LIB_CPU_CPUSCHEDULES_H
+#define ATTNC_CODEGEN_LIB_CPU_CPUSCHEDULES_H
+
+#include "../Algorithms.h"
+
+namespace attnc {
+namespace codegen {
+namespace cpu {
+
+void scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s);
+void scheduleWindowed(WindowedFuncs &f, attn::ScheduleAttr s);
+void scheduleDense(DenseFuncs &f, int lanes);
+
+/// Computes `consumer` at `at`/`atVar` in register tiles of `width`
+/// (`inner`, vectorised by `lanes`) × `rows` (`rowVar`, unrolled), and
+/// `accum` — the reduction over `r` that `consumer` reads — once per tile
+/// with the reduction loop outside, so its accumulators stay in registers
+/// (DESIGN.md). An `accum` indexed by tile (position in the tile
+/// `accInner`, `accRow`, then the tile indices `tileVars`) lets a predicate
+/// on `r` that depends on the tile bound or skip the whole reduction.
+void registerTile(Halide::Func consumer, Halide::Func at, Halide::Var atVar,
+                  Halide::Func accum, Halide::Var inner, Halide::Var rowVar,
+                  Halide::RVar r, int lanes, int width, int rows,
+                  std::optional<std::pair<Halide::Var, Halide::Var>> accVars = {},
+                  std::vector<Halide::VarOrRVar> tileVars = {});
+
+} // namespace cpu
+} // namespace codegen
+} // namespace attnc
+
+#endif

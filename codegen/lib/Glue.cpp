@@ -1,0 +1,190 @@
+//===- Glue.cpp - the C entry points as LLVM IR ---------------------------===//
+#include "Glue.h"
+
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Triple.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+#include <mutex>
+
+using namespace llvm;
+using namespace attnc::codegen;
+
+namespace {
+
+constexpr int kMaxRank = 8; // ATTN_MAX_RANK
+
+/// The runtime ABI's structs with C's natural layout on x86-64.
+struct AbiTypes {
+  Type *i32, *i64;
+  PointerType *ptr;
+  StructType *dim, *arg, *variant, *spec;
+
+  explicit AbiTypes(LLVMContext &c) {
+    i32 = Type::getInt32Ty(c);
+    i64 = Type::getInt64Ty(c);
+    ptr = PointerType::get(c, 0);
+    dim = StructType::create(c, {i32, i64}, "attn_dim_spec");
+    arg = StructType::create(
+        c, {ptr, i32, i32, i32, ArrayType::get(dim, kMaxRank)}, "attn_arg_spec");
+    variant = StructType::create(c, {ptr, i64, ptr}, "attn_variant");
+    spec = StructType::create(c, {ptr, i32, ptr, i32, ptr, i32, ptr},
+                              "attn_kernel_spec");
+  }
+};
+
+class GlueBuilder {
+public:
+  GlueBuilder(LLVMContext &ctx, Module &m) : ctx(ctx), m(m), t(ctx) {}
+
+  /// A private constant C string.
+  Constant *str(const std::string &s, const std::string &name) {
+    return IRBuilder<>(ctx).CreateGlobalString(s, name, 0, &m);
+  }
+
+  Constant *privateArray(Type *elem, std::vector<Constant *> items,
+                         const std::string &name) {
+    auto *type = ArrayType::get(elem, items.size());
+    return new GlobalVariable(m, type, true, GlobalValue::PrivateLinkage,
+                              ConstantArray::get(type, items), name);
+  }
+
+  GlobalVariable *spec(const GlueKernel &k) {
+    std::string p = "__attnc." + k.name + ".";
+    std::vector<Constant *> args;
+    for (const GlueArg &a : k.args) {
+      std::vector<Constant *> dims;
+      for (int d = 0; d < kMaxRank; ++d) {
+        auto dd = d < int(a.dims.size()) ? a.dims[d] : std::make_pair(0, 0L);
+        dims.push_back(ConstantStruct::get(
+            t.dim, {ConstantInt::get(t.i32, dd.first),
+                    ConstantInt::get(t.i64, dd.second)}));
+      }
+      args.push_back(ConstantStruct::get(
+          t.arg, {str(a.name, p + "argname"),
+                  ConstantInt::get(t.i32, a.dtype),
+                  ConstantInt::get(t.i32, a.dims.size()),
+                  ConstantInt::get(t.i32, a.isOutput ? 1 : 0),
+                  ConstantArray::get(ArrayType::get(t.dim, kMaxRank), dims)}));
+    }
+    std::vector<Constant *> symbols;
+    for (const std::string &s : k.symbols)
+      symbols.push_back(str(s, p + "symbol"));
+    if (symbols.empty())
+      symbols.push_back(str("", p + "symbol"));
+    std::vector<Constant *> variants;
+    for (const GlueVariant &v : k.variants) {
+      FunctionType *entryType = FunctionType::get(t.i32, {t.ptr}, false);
+      FunctionCallee entry = m.getOrInsertFunction(v.entry, entryType);
+      variants.push_back(ConstantStruct::get(
+          t.variant, {str(v.target, p + "target"),
+                      ConstantInt::get(t.i64, v.cpuFeatures),
+                      cast<Constant>(entry.getCallee())}));
+    }
+    Constant *init = ConstantStruct::get(
+        t.spec,
+        {str(k.name, p + "name"), ConstantInt::get(t.i32, k.args.size()),
+         privateArray(t.arg, args, p + "args"),
+         ConstantInt::get(t.i32, k.symbols.size()),
+         privateArray(t.ptr, symbols, p + "symbols"),
+         ConstantInt::get(t.i32, k.variants.size()),
+         privateArray(t.variant, variants, p + "variants")});
+    return new GlobalVariable(m, t.spec, true, GlobalValue::PrivateLinkage,
+                              init, p + "spec");
+  }
+
+  /// int NAME(ptr, ..., ptr) { ptr t[n] = {...}; return attn_invoke(&spec, t); }
+  void entryPoint(const GlueKernel &k, GlobalVariable *spec) {
+    std::vector<Type *> params(k.args.size(), t.ptr);
+    auto *fn = Function::Create(FunctionType::get(t.i32, params, false),
+                                GlobalValue::ExternalLinkage, k.name, m);
+    fn->addFnAttr(Attribute::NoUnwind);
+    IRBuilder<> b(BasicBlock::Create(ctx, "entry", fn));
+    auto *arrayType = ArrayType::get(t.ptr, std::max<size_t>(k.args.size(), 1));
+    Value *tensors = b.CreateAlloca(arrayType, nullptr, "tensors");
+    for (auto [i, a] : llvm::enumerate(fn->args())) {
+      a.setName(k.args[i].name);
+      b.CreateStore(&a, b.CreateConstInBoundsGEP2_32(arrayType, tensors, 0, i));
+    }
+    FunctionCallee invoke = m.getOrInsertFunction(
+        "attn_invoke", FunctionType::get(t.i32, {t.ptr, t.ptr}, false));
+    b.CreateRet(b.CreateCall(invoke, {spec, tensors}));
+  }
+
+  /// A constructor registering every spec with the runtime.
+  void registration(const std::vector<GlobalVariable *> &specs) {
+    auto *fn = Function::Create(FunctionType::get(Type::getVoidTy(ctx), false),
+                                GlobalValue::InternalLinkage,
+                                "__attnc.register", m);
+    IRBuilder<> b(BasicBlock::Create(ctx, "entry", fn));
+    FunctionCallee reg = m.getOrInsertFunction(
+        "attn_register_kernel",
+        FunctionType::get(Type::getVoidTy(ctx), {t.ptr}, false));
+    for (GlobalVariable *s : specs)
+      b.CreateCall(reg, {s});
+    b.CreateRetVoid();
+    appendToGlobalCtors(m, fn, 65535);
+  }
+
+private:
+  LLVMContext &ctx;
+  Module &m;
+  AbiTypes t;
+};
+
+} // namespace
+
+std::string attnc::codegen::emitGlueObject(
+    const std::vector<GlueKernel> &kernels, const std::string &moduleName,
+    const std::string &path) {
+  static std::once_flag initialized;
+  std::call_once(initialized, [] {
+    LLVMInitializeX86TargetInfo();
+    LLVMInitializeX86Target();
+    LLVMInitializeX86TargetMC();
+    LLVMInitializeX86AsmPrinter();
+  });
+  LLVMContext ctx;
+  Module m(moduleName, ctx);
+  Triple triple("x86_64-unknown-linux-gnu");
+  m.setTargetTriple(triple.str());
+  std::string error;
+  const Target *target = TargetRegistry::lookupTarget(triple.str(), error);
+  if (!target)
+    return "LLVM has no x86-64 backend: " + error;
+  // The baseline CPU: entry points run before any variant is chosen.
+  std::unique_ptr<TargetMachine> tm(target->createTargetMachine(
+      triple.str(), "x86-64", "", TargetOptions(), Reloc::PIC_));
+  m.setDataLayout(tm->createDataLayout());
+
+  GlueBuilder glue(ctx, m);
+  std::vector<GlobalVariable *> specs;
+  for (const GlueKernel &k : kernels) {
+    specs.push_back(glue.spec(k));
+    glue.entryPoint(k, specs.back());
+  }
+  glue.registration(specs);
+  std::string verifyErrors;
+  raw_string_ostream verifyOs(verifyErrors);
+  if (verifyModule(m, &verifyOs))
+    return "internal error: invalid entry-point IR: " + verifyErrors;
+
+  std::error_code ec;
+  raw_fd_ostream out(path, ec, sys::fs::OF_None);
+  if (ec)
+    return "cannot write " + path + ": " + ec.message();
+  legacy::PassManager pm;
+  if (tm->addPassesToEmitFile(pm, out, nullptr, CodeGenFileType::ObjectFile))
+    return "LLVM cannot emit an object file for x86-64";
+  pm.run(m);
+  return "";
+}

@@ -1,0 +1,27 @@
+//===- Softmax.cpp - the one softmax of every attention op ----------------===//
+#include "Softmax.h"
+
+using namespace attnc::codegen;
+namespace H = Halide;
+
+RowSoftmax attnc::codegen::rowSoftmax(H::Func score, H::RDom over,
+                                      H::Expr candidate, H::Var w, H::Var i,
+                                      H::Var h, H::Var b,
+                                      const std::string &name) {
+  RowSoftmax s{H::Func(name + "_max"), H::Func(name + "_p"),
+               H::Func(name + "_sum")};
+  s.rowMax(i, h, b) = kLowest;
+  s.rowMax(i, h, b) = H::max(s.rowMax(i, h, b), score(candidate, i, h, b));
+  H::Expr m = s.rowMax(i, h, b), sc = score(w, i, h, b);
+  // fast_exp (polynomial, a few ulps) needs arguments it cannot underflow
+  // on: differences below -87 are exp-zero anyway.
+  s.probs(w, i, h, b) = H::select(m == kLowest || sc == kLowest, 0.0f,
+                                  H::fast_exp(H::max(sc - m, -87.0f)));
+  s.rowSum(i, h, b) = 0.0f;
+  s.rowSum(i, h, b) += s.probs(candidate, i, h, b);
+  return s;
+}
+
+H::Expr attnc::codegen::normalized(H::Expr acc, H::Expr sum, H::Type type) {
+  return H::cast(type, H::select(sum > 0.0f, acc / sum, 0.0f));
+}

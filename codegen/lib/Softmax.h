@@ -1,0 +1,43 @@
+//===- Softmax.h - internal: the one softmax of every attention op --------===//
+//
+// Tile-local softmax, shared by attend, windowed_attend and the dense rows
+// of global tokens: row max over the row's candidates, probabilities
+// exp(s − max), row sum, and (after the op's own P·V) normalisation.
+//
+// A masked candidate has score `kLowest`; its probability is exactly 0. A
+// row whose every candidate is masked has max = kLowest, probabilities 0,
+// sum 0 and an output of zeros (LANGUAGE.md). Subtracting the row max keeps
+// large logits (±1e4) finite.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTNC_CODEGEN_LIB_SOFTMAX_H
+#define ATTNC_CODEGEN_LIB_SOFTMAX_H
+
+#include <Halide.h>
+
+#include <limits>
+#include <string>
+
+namespace attnc {
+namespace codegen {
+
+inline const float kLowest = std::numeric_limits<float>::lowest();
+
+struct RowSoftmax {
+  Halide::Func rowMax, probs, rowSum;
+};
+
+/// `score(w, i, h, b)` over candidates w of row (i, h, b); `over` visits
+/// the candidates of a row (it may carry predicates that skip dead ones)
+/// and `candidate` is the w it stands for.
+RowSoftmax rowSoftmax(Halide::Func score, Halide::RDom over,
+                      Halide::Expr candidate, Halide::Var w, Halide::Var i,
+                      Halide::Var h, Halide::Var b, const std::string &name);
+
+/// acc / sum, or 0 for a row with no allowed candidate, as `type`.
+Halide::Expr normalized(Halide::Expr acc, Halide::Expr sum, Halide::Type type);
+
+} // namespace codegen
+} // namespace attnc
+
+#endif

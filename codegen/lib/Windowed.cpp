@@ -1,0 +1,120 @@
+//===- Windowed.cpp - the algorithm of attn.windowed_attend ---------------===//
+//
+// Candidates of query i: the window taps w < taps (key i + (w − left)·dil),
+// then the global keys (w = taps + g) unless the window already holds them
+// (each key counts once). Queries and keys run innermost: the window slides
+// along the sequence, so scores vectorise across queries and read keys at a
+// constant offset. Global query rows attend densely over every key (per
+// head O(L), never L×L). Reads are clamped, so tiles may run past both ends.
+//
+//===----------------------------------------------------------------------===//
+#include "Algorithms.h"
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::codegen;
+namespace H = Halide;
+
+FailureOr<WindowedFuncs>
+attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values) {
+  WindowedFuncs f;
+  TensorValue q = values.tensors.lookup(op.getQ());
+  TensorValue k = values.tensors.lookup(op.getK());
+  TensorValue v = values.tensors.lookup(op.getV());
+  H::Var c = f.c, d = f.d, i = f.i, j = f.j, w = f.w, g = f.g, gi = f.gi,
+         h = f.h, b = f.b;
+  H::Expr D = q.shape[3], Lq = q.shape[2], Lk = k.shape[2], Dv = v.shape[3];
+  int32_t left = int32_t(op.getLeft()), right = int32_t(op.getRight());
+  int32_t dil = int32_t(op.getDilation());
+  std::vector<int64_t> globals(op.getGlobal().begin(), op.getGlobal().end());
+  int32_t taps = left + right + 1, G = int32_t(globals.size());
+  f.globals = G;
+  H::Expr scale = 1.0f / H::sqrt(H::cast<float>(D));
+  if (auto a = op->getAttrOfType<FloatAttr>("scale"))
+    scale = H::Expr(float(a.getValueAsDouble()));
+  H::Type outType = resultType(op);
+
+  f.qT = clampedF32(q, "q_t", d, i, /*transposed=*/true);
+  f.kT = clampedF32(k, "k_t", d, j, /*transposed=*/true);
+  f.vf = clampedF32(v, "v_f32", c, j);
+  f.rd = H::RDom(0, D, "rd");
+
+  auto tap = [&](H::Expr cand, H::Expr query) {
+    return query + (cand - left) * dil;
+  };
+  f.winDot = H::Func("win_qk");
+  f.winDot(w, i, h, b) = 0.0f;
+  f.winDot(w, i, h, b) += f.qT(i, f.rd, h, b) * f.kT(tap(w, i), f.rd, h, b);
+  H::Expr wc = H::min(w, taps - 1);
+  H::Expr winScore = H::select(tap(wc, i) >= 0 && tap(wc, i) < Lk,
+                               f.winDot(wc, i, h, b) * scale, kLowest);
+
+  // The global position of global candidate x, as a select chain.
+  auto globalAt = [&](H::Expr x) {
+    H::Expr e = H::Expr(int32_t(globals.empty() ? 0 : globals.back()));
+    for (int32_t y = G - 2; y >= 0; --y)
+      e = H::select(x == y, int32_t(globals[y]), e);
+    return e;
+  };
+  f.score = H::Func("score");
+  f.gk = H::Func("global_k");
+  f.gv = H::Func("global_v");
+  f.gDot = H::Func("global_qk");
+  if (G == 0) {
+    f.score(w, i, h, b) = winScore;
+  } else {
+    // Read from the inputs directly: kT and vf hold only the tile's window.
+    f.gk(d, g, h, b) =
+        H::cast<float>(k.func(d, H::clamp(globalAt(g), 0, Lk - 1), h, b));
+    f.gv(c, g, h, b) = H::cast<float>(
+        v.func(H::clamp(c, 0, Dv - 1), H::clamp(globalAt(g), 0, Lk - 1), h, b));
+    f.gDot(g, i, h, b) = 0.0f;
+    f.gDot(g, i, h, b) += f.qT(i, f.rd, h, b) * f.gk(f.rd, g, h, b);
+    H::Expr gc = H::max(w - taps, 0), key = globalAt(gc), off = key - i;
+    H::Expr inWindow =
+        off % dil == 0 && off >= -left * dil && off <= right * dil;
+    H::Expr globalScore = H::select(key < Lk && !inWindow,
+                                    f.gDot(gc, i, h, b) * scale, kLowest);
+    f.score(w, i, h, b) = H::select(w < taps, winScore, globalScore);
+  }
+  f.taps = H::RDom(0, taps + G, "win_r");
+  f.softmax = rowSoftmax(f.score, f.taps, f.taps.x, w, i, h, b, "win");
+  H::Expr r = f.taps.x;
+  H::Expr value = f.vf(c, tap(H::min(r, taps - 1), i), h, b);
+  if (G > 0)
+    value = H::select(r < taps, value, f.gv(c, H::max(r - taps, 0), h, b));
+  f.pvAcc = H::Func("win_pv");
+  f.pvAcc(c, i, h, b) = 0.0f;
+  f.pvAcc(c, i, h, b) += f.softmax.probs(r, i, h, b) * value;
+  H::Expr row = normalized(f.pvAcc(c, i, h, b), f.softmax.rowSum(i, h, b),
+                           H::Float(32));
+
+  f.result = H::Func("windowed");
+  if (G > 0) {
+    // Global rows see every key: a dense softmax over all keys for the G
+    // global query positions only (positions >= L never match a row).
+    f.gqk = H::Func("gq_k");
+    f.gscore = H::Func("gscore");
+    f.gPv = H::Func("global_pv");
+    f.full = H::Func("global_out");
+    f.kAll = clampedF32(k, "k_all_t", d, j, /*transposed=*/true);
+    f.vAll = clampedF32(v, "v_all", c, j);
+    f.gqk(j, gi, h, b) = 0.0f;
+    f.gqk(j, gi, h, b) +=
+        H::cast<float>(q.func(f.rd, H::clamp(globalAt(gi), 0, Lq - 1), h, b)) *
+        f.kAll(j, f.rd, h, b);
+    f.gscore(j, gi, h, b) = f.gqk(j, gi, h, b) * scale;
+    f.keys = H::RDom(0, Lk, "keys");
+    f.denseSoftmax =
+        rowSoftmax(f.gscore, f.keys, f.keys.x, j, gi, h, b, "global");
+    f.gPv(c, gi, h, b) = 0.0f;
+    f.gPv(c, gi, h, b) +=
+        f.denseSoftmax.probs(f.keys, gi, h, b) * f.vAll(c, f.keys, h, b);
+    f.full(c, gi, h, b) = normalized(
+        f.gPv(c, gi, h, b), f.denseSoftmax.rowSum(gi, h, b), H::Float(32));
+    for (int32_t x = G - 1; x >= 0; --x)
+      row = H::select(i == int32_t(globals[x]), f.full(c, x, h, b), row);
+  }
+  f.result(c, i, h, b) = H::cast(outType, row);
+  return f;
+}

@@ -1,0 +1,24 @@
+//===- AttnAttrs.h - typed attributes of the attn dialect -----------------===//
+#ifndef ATTNC_DIALECT_ATTN_ATTNATTRS_H
+#define ATTNC_DIALECT_ATTN_ATTNATTRS_H
+
+#include "attnc/Target/TargetInfo.h"
+#include "mlir/IR/Attributes.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectImplementation.h"
+
+#include <optional>
+
+#include "attnc/Dialect/Attn/AttnEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "attnc/Dialect/Attn/AttnAttrs.h.inc"
+
+namespace attnc::attn {
+/// Names of the discardable attributes the passes set.
+inline constexpr const char *kTargetAttrName = "attn.target";
+inline constexpr const char *kMaskAttrName = "attn.mask";
+inline constexpr const char *kScheduleAttrName = "attn.schedule";
+} // namespace attnc::attn
+
+#endif

@@ -1,0 +1,109 @@
+//===- AttnAttrs.td - typed attributes passes hand to codegen --*- tablegen -*-===//
+//
+// What the lowering passes decide is recorded as typed, verified attributes
+// (as IREE's lowering configs and Triton's encodings), never string keys:
+//
+//   #attn.target<"x86-64-v3">          on the module: what codegen targets
+//   #attn.mask<band, lo = -3, hi = 0>  on attn.attend: its mask's structure
+//   #attn.schedule<...>                on attention ops: tiles per target
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_ATTRS_TD
+#define ATTN_ATTRS_TD
+
+include "attnc/Dialect/Attn/AttnDialect.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+class Attn_Attr<string name, string attrMnemonic, list<Trait> traits = []>
+    : AttrDef<Attn_Dialect, name, traits> {
+  let mnemonic = attrMnemonic;
+}
+
+def Attn_TargetAttr : Attn_Attr<"Target", "target"> {
+  let summary = "the variant code is generated for (a TargetInfo)";
+  let description = [{
+    One code-generation variant, in the spelling of `attnc --target`
+    (`x86-64-v2`, `x86-64-v3`, `x86-64-v4`, a level with `+feature`s, or
+    `cuda:sm_80`), canonicalised. The driver resolves `host` to this CPU's
+    features before any pass runs, so passes never read CPUID. Set on the
+    module as `attn.target`; `attn-choose-schedule` reads it.
+
+    Example:
+
+    ```mlir
+    module attributes {attn.target = #attn.target<"x86-64-v4">} { ... }
+    ```
+  }];
+  let parameters = (ins StringRefParameter<"canonical target name">:$name);
+  let assemblyFormat = "`<` $name `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The parsed target; the verifier guarantees it parses.
+    ::attnc::TargetInfo getInfo() const;
+    static TargetAttr get(::mlir::MLIRContext *context,
+                          const ::attnc::TargetInfo &info);
+  }];
+}
+
+def Attn_MaskKind : I32EnumAttr<"MaskKind", "structure of an attend mask", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"band", 1>,
+    I32EnumAttrCase<"block", 2>,
+    I32EnumAttrCase<"elementwise", 3>]> {
+  let cppNamespace = "::attnc::attn";
+  let genSpecializedAttr = 0;
+}
+
+def Attn_MaskAttr : Attn_Attr<"Mask", "mask"> {
+  let summary = "the structure attn-analyze-masks found in an attend mask";
+  let description = [{
+    `none`: every key is allowed. `band`: j − i ∈ [lo, hi] (a missing bound
+    is unbounded; at least one is present): causal, sliding windows and
+    their intersections. `block`: the mask reads i and j only as i / size
+    and j / size (block-sparse layouts). `elementwise`: anything else. The
+    mask region is kept; the attribute only licenses codegen to skip keys
+    the mask rejects anyway.
+
+    Example:
+
+    ```mlir
+    attn.attend %q, %k, %v {causal, attn.mask = #attn.mask<band, hi = 0>} ...
+    attn.attend %q, %k, %v, %layout mask {...} {attn.mask = #attn.mask<block, size = 64>} ...
+    ```
+  }];
+  let parameters = (ins
+      "::attnc::attn::MaskKind":$kind,
+      OptionalParameter<"std::optional<int64_t>">:$lo,
+      OptionalParameter<"std::optional<int64_t>">:$hi,
+      OptionalParameter<"std::optional<int64_t>">:$size);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+}
+
+def Attn_ScheduleAttr : Attn_Attr<"Schedule", "schedule"> {
+  let summary = "tile sizes codegen follows for one attention op";
+  let description = [{
+    Chosen per target by `attn-choose-schedule` (or written by hand, which
+    wins). `vector_width`: f32 lanes per vector (4 SSE, 8 AVX2, 16
+    AVX-512). `tile_queries`: queries per parallel tile, whose scores stay
+    in L2. A register tile is `key_tile` lanes (a multiple of the vector
+    width: keys for Q·Kᵀ, values for P·V, queries for windowed scores) ×
+    `register_rows` rows, accumulated in registers with the reduction loop
+    outside it; key_tile / vector_width × register_rows accumulators must
+    fit the 32 vector registers of the largest register file.
+
+    Example:
+
+    ```mlir
+    #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16>
+    ```
+  }];
+  let parameters = (ins "int64_t":$vector_width, "int64_t":$tile_queries,
+                        "int64_t":$register_rows, "int64_t":$key_tile);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+#endif // ATTN_ATTRS_TD

@@ -1,0 +1,193 @@
+//===- AttnAttrs.cpp - verifiers and syntax of the typed attributes -------===//
+#include "attnc/Dialect/Attn/AttnAttrs.h"
+#include "attnc/Dialect/Attn/AttnDialect.h"
+#include "attnc/Dialect/Attn/AttnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::attn;
+
+#include "attnc/Dialect/Attn/AttnEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "attnc/Dialect/Attn/AttnAttrs.cpp.inc"
+
+// Here, where the attributes' storage classes are complete.
+void AttnDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "attnc/Dialect/Attn/AttnAttrs.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// #attn.target
+//===----------------------------------------------------------------------===//
+
+LogicalResult TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 StringRef name) {
+  std::string error;
+  auto info = TargetInfo::parse(name.str(), error);
+  if (!info)
+    return emitError() << error;
+  if (info->name() != name)
+    return emitError() << "target '" << name << "' is not canonical; write '"
+                       << info->name() << "'";
+  return success();
+}
+
+TargetInfo TargetAttr::getInfo() const {
+  std::string error;
+  return *TargetInfo::parse(getName().str(), error);
+}
+
+TargetAttr TargetAttr::get(MLIRContext *context, const TargetInfo &info) {
+  return get(context, info.name());
+}
+
+//===----------------------------------------------------------------------===//
+// #attn.mask<kind[, lo = N][, hi = N][, size = N]>
+//===----------------------------------------------------------------------===//
+
+LogicalResult MaskAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                               MaskKind kind, std::optional<int64_t> lo,
+                               std::optional<int64_t> hi,
+                               std::optional<int64_t> size) {
+  if (kind == MaskKind::band) {
+    if (size)
+      return emitError() << "a band mask has no block size";
+    if (!lo && !hi)
+      return emitError() << "a band mask needs lo, hi or both";
+    if (lo && hi && *lo > *hi)
+      return emitError() << "band lo " << *lo << " exceeds hi " << *hi
+                         << ": the mask allows no key";
+    return success();
+  }
+  if (kind == MaskKind::block) {
+    if (lo || hi)
+      return emitError() << "a block mask has no band bounds";
+    if (!size || *size < 1)
+      return emitError() << "a block mask needs a block size >= 1";
+    return success();
+  }
+  if (lo || hi || size)
+    return emitError() << "a '" << stringifyMaskKind(kind)
+                       << "' mask takes no parameters";
+  return success();
+}
+
+Attribute MaskAttr::parse(AsmParser &parser, Type) {
+  StringRef kindName;
+  if (parser.parseLess() || parser.parseKeyword(&kindName))
+    return {};
+  auto kind = symbolizeMaskKind(kindName);
+  if (!kind) {
+    parser.emitError(parser.getCurrentLocation())
+        << "unknown mask kind '" << kindName
+        << "'; expected none, band, block or elementwise";
+    return {};
+  }
+  std::optional<int64_t> lo, hi, size;
+  while (succeeded(parser.parseOptionalComma())) {
+    StringRef key;
+    int64_t value;
+    auto loc = parser.getCurrentLocation();
+    if (parser.parseKeyword(&key) || parser.parseEqual() ||
+        parser.parseInteger(value))
+      return {};
+    std::optional<int64_t> *slot = key == "lo"     ? &lo
+                                   : key == "hi"   ? &hi
+                                   : key == "size" ? &size
+                                                   : nullptr;
+    if (!slot) {
+      parser.emitError(loc) << "unknown mask parameter '" << key
+                            << "'; expected lo, hi or size";
+      return {};
+    }
+    if (*slot) {
+      parser.emitError(loc) << "mask parameter '" << key << "' given twice";
+      return {};
+    }
+    *slot = value;
+  }
+  if (parser.parseGreater())
+    return {};
+  return parser.getChecked<MaskAttr>(parser.getContext(), *kind, lo, hi, size);
+}
+
+void MaskAttr::print(AsmPrinter &printer) const {
+  printer << "<" << stringifyMaskKind(getKind());
+  if (getLo())
+    printer << ", lo = " << *getLo();
+  if (getHi())
+    printer << ", hi = " << *getHi();
+  if (getSize())
+    printer << ", size = " << *getSize();
+  printer << ">";
+}
+
+//===----------------------------------------------------------------------===//
+// #attn.schedule
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                     int64_t vectorWidth, int64_t tileQueries,
+                     int64_t registerRows, int64_t keyTile) {
+  if (vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16)
+    return emitError() << "vector width " << vectorWidth
+                       << " is not 4 (SSE), 8 (AVX2) or 16 (AVX-512) f32 lanes";
+  if (tileQueries < 1 || tileQueries > 4096)
+    return emitError() << "tile of " << tileQueries
+                       << " queries is outside [1, 4096]";
+  if (registerRows < 1 || registerRows > 16)
+    return emitError() << "register tile of " << registerRows
+                       << " rows is outside [1, 16]";
+  if (keyTile < vectorWidth || keyTile % vectorWidth != 0)
+    return emitError() << "key tile " << keyTile
+                       << " is not a multiple of the vector width "
+                       << vectorWidth;
+  if (keyTile / vectorWidth * registerRows > 32)
+    return emitError() << "register tile of " << keyTile / vectorWidth
+                       << " vectors x " << registerRows
+                       << " rows needs more than 32 vector registers";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Where each discardable attribute may appear
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
+                                                    NamedAttribute attr) {
+  StringRef name = attr.getName().strref();
+  if (name == kTargetAttrName) {
+    if (!isa<TargetAttr>(attr.getValue()))
+      return op->emitError() << "'" << name
+                             << "' must be an #attn.target attribute";
+    if (!isa<ModuleOp>(op))
+      return op->emitError() << "'" << name << "' belongs on a module";
+    return success();
+  }
+  if (name == kMaskAttrName) {
+    if (!isa<MaskAttr>(attr.getValue()))
+      return op->emitError() << "'" << name
+                             << "' must be an #attn.mask attribute";
+    if (!isa<AttendOp>(op))
+      return op->emitError() << "'" << name << "' belongs on attn.attend";
+    return success();
+  }
+  if (name == kScheduleAttrName) {
+    if (!isa<ScheduleAttr>(attr.getValue()))
+      return op->emitError() << "'" << name
+                             << "' must be an #attn.schedule attribute";
+    if (!isa<AttendOp, WindowedAttendOp>(op))
+      return op->emitError() << "'" << name
+                             << "' belongs on attn.attend or attn.windowed_attend";
+    return success();
+  }
+  return op->emitError() << "unknown attn attribute '" << name << "'";
+}
