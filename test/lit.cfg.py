@@ -10,11 +10,13 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.attnc_obj_root, "test")
 # Inputs that are not tests by themselves (install/: a CMake project run by
 # the ctest install-prefix).
-config.excludes = ["lit.cfg.py", "unit", "fuzz", "numerics", "reference", "install", "Inputs", "CMakeLists.txt"]
+config.excludes = ["lit.cfg.py", "unit", "fuzz", "numerics", "reference", "install", "threads", "random", "Inputs", "CMakeLists.txt"]
 
 # The driver by full path, for RUN lines that empty PATH to show that attnc
 # needs no C compiler or archiver.
 config.substitutions.append(("%attnc_exe", os.path.join(config.attnc_tools_dir, "attnc", "attnc")))
+# What a user program compiles against (runtime.h), for header tests.
+config.substitutions.append(("%runtime_include", os.path.join(config.attnc_src_root, "runtime", "include")))
 config.substitutions.append(("%examples", os.path.join(config.attnc_src_root, "examples")))
 
 # attnc's own tools first, then FileCheck, not and split-file from LLVM 19.

@@ -27,6 +27,10 @@ namespace codegen {
 Halide::Func clampedF32(const TensorValue &t, const std::string &name,
                         Halide::Var w, Halide::Var l, bool transposed = false);
 
+/// Positions and sizes are below this (the runtime refuses larger extents),
+/// so 32-bit index arithmetic with offsets of this size cannot overflow.
+constexpr int32_t kMaxExtent = int32_t(1) << 30;
+
 /// The register tile a reduction is indexed by: `keys` lanes × `rows`.
 struct TileShape {
   int keys = 0, rows = 0;
@@ -58,6 +62,7 @@ struct WindowedFuncs {
   RowSoftmax softmax;
   Halide::Func pvAcc, result;
   Halide::Func gk, gv, gDot;        // global keys/values seen by every row
+  Halide::Func globalRow;           // per query: index among globals, or -1
   // Global rows: dense attention over all keys.
   Halide::Func kAll, vAll, gqk, gscore, gPv, full;
   RowSoftmax denseSoftmax;

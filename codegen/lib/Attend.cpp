@@ -36,6 +36,8 @@ std::vector<TensorValue> captured(OperandRange captures, ValueTable &values) {
   return out;
 }
 
+constexpr int64_t kMaxBlockSize = int64_t(1) << 30;
+
 /// A band bound as a 32-bit offset; a bound beyond every position that can
 /// exist (|x| >= 2^31) constrains nothing.
 std::optional<int32_t> bandBound(std::optional<int64_t> x) {
@@ -81,9 +83,11 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
     bandHi = bandBound(mask.getHi());
   }
   int64_t blockSize = kind == attn::MaskKind::block ? *mask.getSize() : 0;
-  // Dead blocks can be skipped whole when a lane group never straddles two.
+  // Dead blocks can be skipped whole when a lane group never straddles two;
+  // a block larger than any sequence the runtime accepts (2^31) has nothing
+  // to skip, and its size must fit the 32-bit loop arithmetic.
   bool isBlock = blockSize > 0 && blockSize % lanes == 0 &&
-                 blockSize <= (1 << 20);
+                 blockSize <= kMaxBlockSize;
 
   // Keys are padded to a whole number of KB-blocks; padded keys are masked.
   H::Expr Lp = (Lk + KB - 1) / KB * KB;

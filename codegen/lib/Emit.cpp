@@ -10,6 +10,7 @@
 // renamed into place only when all of them succeeded.
 //
 //===----------------------------------------------------------------------===//
+#include "CNames.h"
 #include "Glue.h"
 #include "KernelBuilder.h"
 
@@ -19,6 +20,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Object/ArchiveWriter.h"
 #include "llvm/Support/Process.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
@@ -41,17 +43,6 @@ using Clock = std::chrono::steady_clock;
 
 double secondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-std::string cName(const std::string &n) {
-  static const llvm::StringSet<> keywords = {
-      "auto", "break", "case", "char", "const", "continue", "default", "do",
-      "double", "else", "enum", "extern", "float", "for", "goto", "if",
-      "inline", "int", "long", "register", "restrict", "return", "short",
-      "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
-      "unsigned", "void", "volatile", "while", "bool", "true", "false",
-      "class", "new", "delete", "this", "template", "namespace"};
-  return keywords.contains(n) ? n + "_" : n;
 }
 
 /// attn_dtype's values (runtime.h).
@@ -80,11 +71,15 @@ std::vector<std::string> symbolsOf(const BuiltKernel &k) {
 }
 
 std::string prototype(const BuiltKernel &k) {
+  std::vector<std::string> names;
+  for (const ArgInfo &a : k.args)
+    names.push_back(a.name);
+  names = headerParamNames(names);
   std::string s = "int " + k.name + "(";
   for (size_t i = 0; i < k.args.size(); ++i)
     s += std::string(i ? ", " : "") +
          (k.args[i].isOutput ? "attn_tensor *" : "const attn_tensor *") +
-         cName(k.args[i].name);
+         names[i];
   return s + ")";
 }
 
@@ -258,19 +253,25 @@ struct Outputs {
   std::vector<std::pair<std::string, std::string>> files; // temp -> final
   std::vector<std::string> scratch;
   bool committed = false;
+  // Every file is also removed if attnc is interrupted (SIGINT, SIGTERM):
+  // no partial output survives a killed compile.
   std::string temp(const std::string &final) {
     std::string t = final + ".tmp" + std::to_string(llvm::sys::Process::getProcessId());
     files.push_back({t, final});
+    llvm::sys::RemoveFileOnSignal(t);
     return t;
   }
   std::string intermediate(const std::string &path) {
     scratch.push_back(path);
+    llvm::sys::RemoveFileOnSignal(path);
     return path;
   }
   std::error_code commit() {
-    for (auto &[t, final] : files)
+    for (auto &[t, final] : files) {
       if (std::error_code ec = llvm::sys::fs::rename(t, final))
         return ec;
+      llvm::sys::DontRemoveFileOnSignal(t);
+    }
     committed = true;
     return {};
   }
@@ -318,27 +319,32 @@ LogicalResult attnc::emitLibrary(ArrayRef<ModuleOp> variantModules,
   std::string base = o.outDir + "/" + o.stem;
   Outputs out;
   std::vector<std::string> objects;
-  try {
-    for (size_t v = 0; v < variants.size(); ++v) {
-      H::Target target = halideTarget(variants[v], o);
-      for (BuiltKernel &k : built[v]) {
-        auto start = Clock::now();
-        std::string obj = out.intermediate(
-            base + "." + k.name + "." + std::to_string(v) + ".o");
-        k.pipeline.compile_to_object(obj, k.inputs, halideEntry(k.name, v),
-                                     target.with_feature(H::Target::NoRuntime));
-        objects.push_back(obj);
-        if (o.verbose)
-          llvm::errs() << llvm::formatv("attnc: compiled {0} for {1} in {2:F2} s\n",
-                                        k.name, variants[v].name(),
-                                        secondsSince(start));
+  for (size_t v = 0; v < variants.size(); ++v) {
+    for (BuiltKernel &k : built[v]) {
+      auto start = Clock::now();
+      std::string obj = out.intermediate(
+          base + "." + k.name + "." + std::to_string(v) + ".o");
+      // Halide reports errors by throwing: on the kernel, not the module.
+      try {
+        k.pipeline.compile_to_object(
+            obj, k.inputs, halideEntry(k.name, v),
+            halideTarget(variants[v], o).with_feature(H::Target::NoRuntime));
+      } catch (const H::Error &e) {
+        return emitError(k.loc) << "Halide: " << e.what();
       }
+      objects.push_back(obj);
+      if (o.verbose)
+        llvm::errs() << llvm::formatv("attnc: compiled {0} for {1} in {2:F2} s\n",
+                                      k.name, variants[v].name(),
+                                      secondsSince(start));
     }
+  }
+  try {
     std::string rt = out.intermediate(base + ".halide_runtime.o");
     H::compile_standalone_runtime(rt, halideTarget(runtimeTarget, o));
     objects.push_back(rt);
   } catch (const H::Error &e) {
-    return module.emitError() << "Halide: " << e.what();
+    return module.emitError() << "Halide runtime: " << e.what();
   }
 
   std::vector<GlueKernel> glue;
@@ -401,19 +407,19 @@ LogicalResult attnc::emitHalideStmt(ArrayRef<ModuleOp> variantModules,
   std::vector<std::vector<BuiltKernel>> built;
   if (failed(buildVariants(variantModules, variants, built)))
     return failure();
-  for (auto [m, t, kernels] : llvm::zip(variantModules, variants, built)) {
-    try {
-      for (BuiltKernel &k : kernels) {
+  for (auto [t, kernels] : llvm::zip(variants, built)) {
+    for (BuiltKernel &k : kernels) {
+      try {
         k.pipeline.compile_to_lowered_stmt(tmp.str().str(), k.inputs, H::Text,
                                            halideTarget(t, o));
-        std::ifstream in(tmp.str().str());
-        std::stringstream ss;
-        ss << in.rdbuf();
-        os << "// kernel " << k.name << " (target " << t.name() << ")\n"
-           << ss.str() << "\n";
+      } catch (const H::Error &e) {
+        return emitError(k.loc) << "Halide: " << e.what();
       }
-    } catch (const H::Error &e) {
-      return ModuleOp(m).emitError() << "Halide: " << e.what();
+      std::ifstream in(tmp.str().str());
+      std::stringstream ss;
+      ss << in.rdbuf();
+      os << "// kernel " << k.name << " (target " << t.name() << ")\n"
+         << ss.str() << "\n";
     }
   }
   return success();

@@ -2,6 +2,7 @@
 #include "KernelBuilder.h"
 
 #include "Algorithms.h"
+#include "CNames.h"
 #include "CPU/CpuSchedules.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -106,8 +107,9 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target) {
 
 FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
                                                   const TargetInfo &target) {
-  BuiltKernel k;
-  k.name = fn.getName().str();
+  BuiltKernel k{fn.getName().str(), fn.getLoc()};
+  if (auto why = kernelNameProblem(k.name))
+    return fn.emitError() << "kernel name '" << k.name << "' " << *why;
   ValueTable values;
   Block &entry = fn.getBody().front();
   for (auto [idx, arg] : llvm::enumerate(entry.getArguments())) {

@@ -20,6 +20,7 @@ struct ArgInfo {
 
 struct BuiltKernel {
   std::string name;
+  mlir::Location loc; // the kernel's definition, for errors
   std::vector<ArgInfo> args; // inputs in order, then outputs
   Halide::Pipeline pipeline;
   std::vector<Halide::Argument> inputs;

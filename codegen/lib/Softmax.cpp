@@ -15,13 +15,20 @@ RowSoftmax attnc::codegen::rowSoftmax(H::Func score, H::RDom over,
   H::Expr m = s.rowMax(i, h, b), sc = score(w, i, h, b);
   // fast_exp (polynomial, a few ulps) needs arguments it cannot underflow
   // on: differences below -87 are exp-zero anyway.
-  s.probs(w, i, h, b) = H::select(m == kLowest || sc == kLowest, 0.0f,
-                                  H::fast_exp(H::max(sc - m, -87.0f)));
+  // NaN propagates (as in PyTorch): a NaN score makes its probability,
+  // hence the row sum and the whole output row, NaN — a bug upstream shows
+  // instead of silently dropping a key.
+  s.probs(w, i, h, b) = H::select(
+      H::is_nan(sc), sc,
+      H::select(m == kLowest || sc == kLowest, 0.0f,
+                H::fast_exp(H::max(sc - m, -87.0f))));
   s.rowSum(i, h, b) = 0.0f;
   s.rowSum(i, h, b) += s.probs(candidate, i, h, b);
   return s;
 }
 
 H::Expr attnc::codegen::normalized(H::Expr acc, H::Expr sum, H::Type type) {
-  return H::cast(type, H::select(sum > 0.0f, acc / sum, 0.0f));
+  // sum == 0 only for a row with no allowed candidate; a NaN sum fails the
+  // test and its NaN reaches the output.
+  return H::cast(type, H::select(sum == 0.0f, 0.0f, acc / sum));
 }

@@ -34,7 +34,8 @@ RowSoftmax rowSoftmax(Halide::Func score, Halide::RDom over,
                       Halide::Expr candidate, Halide::Var w, Halide::Var i,
                       Halide::Var h, Halide::Var b, const std::string &name);
 
-/// acc / sum, or 0 for a row with no allowed candidate, as `type`.
+/// acc / sum, or 0 for a row with no allowed candidate, as `type` (NaN
+/// stays NaN).
 Halide::Expr normalized(Halide::Expr acc, Halide::Expr sum, Halide::Type type);
 
 } // namespace codegen

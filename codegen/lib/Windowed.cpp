@@ -24,10 +24,23 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values) {
   H::Var c = f.c, d = f.d, i = f.i, j = f.j, w = f.w, g = f.g, gi = f.gi,
          h = f.h, b = f.b;
   H::Expr D = q.shape[3], Lq = q.shape[2], Lk = k.shape[2], Dv = v.shape[3];
-  int32_t left = int32_t(op.getLeft()), right = int32_t(op.getRight());
-  int32_t dil = int32_t(op.getDilation());
-  std::vector<int64_t> globals(op.getGlobal().begin(), op.getGlobal().end());
-  int32_t taps = left + right + 1, G = int32_t(globals.size());
+  // Extents and positions beyond any sequence the runtime accepts (2^30)
+  // change nothing; clamping them keeps 32-bit arithmetic exact. At run
+  // time the window is cut to the taps that can reach a key: a window
+  // wider than the sequence costs no more than the sequence.
+  auto clampExtent = [](int64_t x) {
+    return int32_t(std::min<int64_t>(x, kMaxExtent));
+  };
+  int32_t dil = clampExtent(op.getDilation());
+  H::Expr reach = H::max(Lk - 1, 0) / dil; // taps on one side that can hit
+  H::Expr left = H::min(clampExtent(op.getLeft()), reach);
+  H::Expr right = H::min(clampExtent(op.getRight()), reach);
+  H::Expr taps = left + right + 1;
+  std::vector<int32_t> globals;
+  for (int64_t p : op.getGlobal())
+    if (p < kMaxExtent)
+      globals.push_back(int32_t(p));
+  int32_t G = int32_t(globals.size());
   f.globals = G;
   H::Expr scale = 1.0f / H::sqrt(H::cast<float>(D));
   if (auto a = op->getAttrOfType<FloatAttr>("scale"))
@@ -45,17 +58,21 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values) {
   f.winDot = H::Func("win_qk");
   f.winDot(w, i, h, b) = 0.0f;
   f.winDot(w, i, h, b) += f.qT(i, f.rd, h, b) * f.kT(tap(w, i), f.rd, h, b);
-  H::Expr wc = H::min(w, taps - 1);
-  H::Expr winScore = H::select(tap(wc, i) >= 0 && tap(wc, i) < Lk,
-                               f.winDot(wc, i, h, b) * scale, kLowest);
+  // Scores are read at w itself (not clamped to the last tap): the register
+  // tile's region of winDot must have a constant extent to be unrolled.
+  // Taps past the window read clamped keys and are masked here.
+  H::Expr winScore = H::select(w < taps && tap(w, i) >= 0 && tap(w, i) < Lk,
+                               f.winDot(w, i, h, b) * scale, kLowest);
 
-  // The global position of global candidate x, as a select chain.
-  auto globalAt = [&](H::Expr x) {
-    H::Expr e = H::Expr(int32_t(globals.empty() ? 0 : globals.back()));
-    for (int32_t y = G - 2; y >= 0; --y)
-      e = H::select(x == y, int32_t(globals[y]), e);
-    return e;
-  };
+  // Global positions as a table (one load per use, whatever G is: a select
+  // chain would make every use O(G) and compile time O(G²)), and per query
+  // row its index in the table or -1.
+  H::Buffer<int32_t> table(std::max(G, 1)); // unnamed: unique per op
+  for (int32_t x = 0; x < G; ++x)
+    table(x) = globals[size_t(x)];
+  if (G == 0)
+    table(0) = 0;
+  auto globalAt = [&](H::Expr x) { return table(H::clamp(x, 0, G - 1)); };
   f.score = H::Func("score");
   f.gk = H::Func("global_k");
   f.gv = H::Func("global_v");
@@ -73,6 +90,10 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values) {
     H::Expr gc = H::max(w - taps, 0), key = globalAt(gc), off = key - i;
     H::Expr inWindow =
         off % dil == 0 && off >= -left * dil && off <= right * dil;
+    f.globalRow = H::Func("global_row");
+    H::RDom rg(0, G, "global_r");
+    f.globalRow(i) = -1;
+    f.globalRow(i) = H::select(globalAt(rg) == i, rg, f.globalRow(i));
     H::Expr globalScore = H::select(key < Lk && !inWindow,
                                     f.gDot(gc, i, h, b) * scale, kLowest);
     f.score(w, i, h, b) = H::select(w < taps, winScore, globalScore);
@@ -112,8 +133,8 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values) {
         f.denseSoftmax.probs(f.keys, gi, h, b) * f.vAll(c, f.keys, h, b);
     f.full(c, gi, h, b) = normalized(
         f.gPv(c, gi, h, b), f.denseSoftmax.rowSum(gi, h, b), H::Float(32));
-    for (int32_t x = G - 1; x >= 0; --x)
-      row = H::select(i == int32_t(globals[x]), f.full(c, x, h, b), row);
+    H::Expr gr = f.globalRow(i);
+    row = H::select(gr >= 0, f.full(c, H::clamp(gr, 0, G - 1), h, b), row);
   }
   f.result(c, i, h, b) = H::cast(outType, row);
   return f;

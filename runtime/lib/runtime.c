@@ -37,7 +37,14 @@ attn_tensor attn_make_tensor(void *data, attn_dtype dtype, int32_t rank,
   memset(&t, 0, sizeof t);
   t.data = data;
   t.dtype = dtype;
-  t.rank = rank < 0 ? 0 : rank > ATTN_MAX_RANK ? ATTN_MAX_RANK : rank;
+  t.device = ATTN_CPU;
+  /* No shape for a non-empty rank, or a rank out of range: a descriptor
+   * every kernel refuses (rank -1), never a read through NULL. */
+  if (rank < 0 || rank > ATTN_MAX_RANK || (rank > 0 && !shape)) {
+    t.rank = -1;
+    return t;
+  }
+  t.rank = rank;
   int64_t stride = 1;
   for (int i = t.rank - 1; i >= 0; --i) {
     t.shape[i] = shape[i];
@@ -115,6 +122,11 @@ int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors
       return attn_fail(ATTN_ERR_DEVICE,
                        "%s: argument '%s' is on device %d but this kernel was "
                        "built for the CPU", spec->name, arg->name, (int)t->device);
+    if (t->rank < 0 || t->rank > ATTN_MAX_RANK)
+      return attn_fail(ATTN_ERR_RANK, "%s: argument '%s' is not a valid tensor "
+                       "descriptor (rank %d; attn_make_tensor was given no "
+                       "shape or a rank outside [0, %d])", spec->name,
+                       arg->name, (int)t->rank, (int)ATTN_MAX_RANK);
     if (t->rank != arg->rank)
       return attn_fail(ATTN_ERR_RANK, "%s: argument '%s' has rank %d, expected %d",
                        spec->name, arg->name, (int)t->rank, (int)arg->rank);
@@ -125,9 +137,11 @@ int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors
     for (int d = 0; d < arg->rank; ++d) {
       int64_t extent = t->shape[d];
       const attn_dim_spec *ds = &arg->dims[d];
-      if (extent < 0 || extent > ((int64_t)1 << 31) - 1)
+      /* Positions must fit 32-bit index arithmetic with room for offsets
+       * (masks, windows): codegen relies on this bound. */
+      if (extent < 0 || extent >= ((int64_t)1 << 30))
         return attn_fail(ATTN_ERR_SHAPE, "%s: argument '%s' dimension %d has "
-                         "size %lld, outside [0, 2^31)", spec->name, arg->name,
+                         "size %lld, outside [0, 2^30)", spec->name, arg->name,
                          d, (long long)extent);
       if (ds->sym == ATTN_DIM_DERIVED) {
         /* E/8 and the like: Halide checks the buffer against its inputs. */
@@ -335,14 +349,126 @@ static void enter_call(void) {
   pthread_rwlock_rdlock(&pool_lock);
 }
 
+/*---------------------------------------------------------------------------
+ * Staging: the kernels read and write dense rows; any other layout goes
+ * through a dense copy
+ *-------------------------------------------------------------------------*/
+
+static size_t dtype_size(attn_dtype t) {
+  return t == ATTN_F16 || t == ATTN_BF16 ? 2 : 4;
+}
+
+/* The bytes [lo, hi) a tensor's elements occupy (strides are >= 0 here). */
+static void byte_span(const attn_tensor *t, uintptr_t *lo, uintptr_t *hi) {
+  uint64_t last = 0;
+  for (int d = 0; d < t->rank; ++d) {
+    if (t->shape[d] == 0) {
+      *lo = *hi = (uintptr_t)t->data;
+      return;
+    }
+    last += (uint64_t)(t->shape[d] - 1) * (uint64_t)t->strides[d];
+  }
+  *lo = (uintptr_t)t->data;
+  *hi = *lo + (uintptr_t)((last + 1) * dtype_size(t->dtype));
+}
+
+static int spans_overlap(const attn_tensor *a, const attn_tensor *b) {
+  uintptr_t alo, ahi, blo, bhi;
+  byte_span(a, &alo, &ahi);
+  byte_span(b, &blo, &bhi);
+  return alo < bhi && blo < ahi;
+}
+
+/* Copies every element between two layouts of the same shape. */
+static void copy_elements(char *dst, const int64_t *dst_strides,
+                          const char *src, const int64_t *src_strides,
+                          const int64_t *shape, int rank, size_t esize) {
+  int64_t idx[ATTN_MAX_RANK] = {0};
+  int64_t total = 1;
+  for (int d = 0; d < rank; ++d)
+    total *= shape[d];
+  for (int64_t n = 0; n < total; ++n) {
+    int64_t so = 0, doff = 0;
+    for (int d = 0; d < rank; ++d) {
+      so += idx[d] * src_strides[d];
+      doff += idx[d] * dst_strides[d];
+    }
+    memcpy(dst + doff * (int64_t)esize, src + so * (int64_t)esize, esize);
+    for (int d = rank - 1; d >= 0; --d) { /* odometer, innermost fastest */
+      if (++idx[d] < shape[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+}
+
+static void dense_strides(const attn_tensor *t, int64_t *strides) {
+  int64_t s = 1;
+  for (int d = t->rank - 1; d >= 0; --d) {
+    strides[d] = s;
+    s *= t->shape[d];
+  }
+}
+
+/* A dense copy of argument `a` when the kernel cannot use it in place: an
+ * input or output whose innermost stride is not 1 (Halide's vector loads
+ * need unit stride), or an output that shares memory with an input (the
+ * kernel would read what it already wrote) — outputs are then copied back
+ * after the call. Returns 0, or an error code. */
+static int stage(const attn_kernel_spec *spec, const attn_tensor *const *tensors,
+                 int a, halide_buffer_t *buffer, halide_dimension_t *dims,
+                 void **staged) {
+  const attn_tensor *t = tensors[a];
+  const attn_arg_spec *arg = &spec->args[a];
+  *staged = NULL;
+  int need = t->rank > 0 && t->shape[t->rank - 1] > 1 &&
+             t->strides[t->rank - 1] != 1;
+  for (int b = 0; arg->is_output && !need && b < spec->num_args; ++b)
+    need = !spec->args[b].is_output && spans_overlap(t, tensors[b]);
+  if (!need)
+    return ATTN_OK;
+  int64_t count = 1, strides[ATTN_MAX_RANK];
+  for (int d = 0; d < t->rank; ++d)
+    count *= t->shape[d];
+  size_t esize = dtype_size(t->dtype);
+  void *copy = malloc((size_t)(count > 0 ? count : 1) * esize);
+  if (!copy)
+    return attn_fail(ATTN_ERR_KERNEL, "%s: out of memory for a dense copy of "
+                     "argument '%s' (%lld elements)", spec->name, arg->name,
+                     (long long)count);
+  dense_strides(t, strides);
+  if (!arg->is_output)
+    copy_elements(copy, strides, t->data, t->strides, t->shape, t->rank, esize);
+  buffer->host = copy;
+  for (int d = 0; d < t->rank; ++d)
+    dims[d].stride = (int32_t)strides[t->rank - 1 - d];
+  *staged = copy;
+  return ATTN_OK;
+}
+
+/* Two outputs sharing memory would race: refuse. */
+static int outputs_overlap(const attn_kernel_spec *spec,
+                           const attn_tensor *const *tensors) {
+  for (int a = 0; a < spec->num_args; ++a)
+    for (int b = a + 1; b < spec->num_args; ++b)
+      if (spec->args[a].is_output && spec->args[b].is_output &&
+          spans_overlap(tensors[a], tensors[b]))
+        return attn_fail(ATTN_ERR_STRIDES, "%s: outputs '%s' and '%s' share "
+                         "memory", spec->name, spec->args[a].name,
+                         spec->args[b].name);
+  return ATTN_OK;
+}
+
 int attn_invoke(const attn_kernel_spec *spec, const attn_tensor *const *tensors) {
   halide_buffer_t buffers[ATTN_MAX_ARGS];
   halide_dimension_t dims[ATTN_MAX_ARGS * ATTN_MAX_RANK];
-  void *argv[ATTN_MAX_ARGS];
+  void *argv[ATTN_MAX_ARGS], *staged[ATTN_MAX_ARGS] = {0};
   if (spec->num_args > ATTN_MAX_ARGS)
     return attn_fail(ATTN_ERR_KERNEL, "%s: more than %d arguments", spec->name,
                      (int)ATTN_MAX_ARGS);
   int rc = attn_prepare(spec, tensors, buffers, dims);
+  if (rc == ATTN_OK)
+    rc = outputs_overlap(spec, tensors);
   if (rc != ATTN_OK)
     return rc;
   if (outputs_empty(spec, tensors))
@@ -350,15 +476,33 @@ int attn_invoke(const attn_kernel_spec *spec, const attn_tensor *const *tensors)
   const attn_variant *v = select_variant(spec, 1);
   if (!v)
     return ATTN_ERR_DEVICE;
-  for (int a = 0; a < spec->num_args; ++a)
-    argv[a] = &buffers[a];
-  enter_call();
-  int status = v->entry(argv);
-  pthread_rwlock_unlock(&pool_lock);
-  if (status == 0)
-    return ATTN_OK;
-  if (last_error[0] == '\0')
-    attn_fail(ATTN_ERR_KERNEL, "%s: kernel failed with Halide error %d",
-              spec->name, status);
-  return ATTN_ERR_KERNEL;
+  for (int a = 0; a < spec->num_args && rc == ATTN_OK; ++a)
+    rc = stage(spec, tensors, a, &buffers[a], &dims[a * ATTN_MAX_RANK],
+               &staged[a]);
+  if (rc == ATTN_OK) {
+    for (int a = 0; a < spec->num_args; ++a)
+      argv[a] = &buffers[a];
+    enter_call();
+    int status = v->entry(argv);
+    pthread_rwlock_unlock(&pool_lock);
+    if (status != 0) {
+      if (last_error[0] == '\0')
+        attn_fail(ATTN_ERR_KERNEL, "%s: kernel failed with Halide error %d",
+                  spec->name, status);
+      rc = ATTN_ERR_KERNEL;
+    }
+  }
+  for (int a = 0; a < spec->num_args; ++a) {
+    if (!staged[a])
+      continue;
+    const attn_tensor *t = tensors[a];
+    if (rc == ATTN_OK && spec->args[a].is_output) {
+      int64_t strides[ATTN_MAX_RANK];
+      dense_strides(t, strides);
+      copy_elements(t->data, t->strides, staged[a], strides, t->shape, t->rank,
+                    dtype_size(t->dtype));
+    }
+    free(staged[a]);
+  }
+  return rc;
 }

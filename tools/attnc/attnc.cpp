@@ -31,7 +31,10 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cerrno>
+#include <cstring>
 #include <sstream>
+#include <unistd.h>
 
 namespace cl = llvm::cl;
 using namespace attnc;
@@ -104,6 +107,47 @@ cl::opt<bool> quiet("quiet", cl::desc("No progress output on stderr"),
 int fail(const std::string &msg) {
   llvm::errs() << "attnc: error: " << msg << "\n";
   return 1;
+}
+
+/// Programs are small; an input larger than this is a mistake (a device,
+/// a binary), refused before it is read whole.
+constexpr size_t kMaxInputBytes = 16u << 20;
+
+/// The input file (or stdin for "-"), at most kMaxInputBytes.
+std::unique_ptr<llvm::MemoryBuffer> readBounded(const std::string &path,
+                                                std::string &error) {
+  int fd = 0;
+  if (path != "-") {
+    if (std::error_code ec = llvm::sys::fs::openFileForRead(path, fd)) {
+      error = "cannot read '" + path + "': " + ec.message();
+      return nullptr;
+    }
+  }
+  std::string text;
+  char chunk[1 << 16];
+  while (true) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      error = "cannot read '" + path + "': " + std::strerror(errno);
+      break;
+    }
+    if (n == 0)
+      break;
+    text.append(chunk, size_t(n));
+    if (text.size() > kMaxInputBytes) {
+      error = "'" + path + "' is larger than " +
+              std::to_string(kMaxInputBytes >> 20) +
+              " MiB; attnc reads programs up to that size";
+      break;
+    }
+  }
+  if (path != "-")
+    ::close(fd);
+  if (!error.empty())
+    return nullptr;
+  return llvm::MemoryBuffer::getMemBufferCopy(text, path);
 }
 
 /// `host` resolved, the list parsed and ordered best first.
@@ -192,9 +236,10 @@ int main(int argc, char **argv) {
   if (emit == Emit::Obj && outputFile == "-")
     return fail("--emit=obj needs -o DIR");
 
-  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
-  if (std::error_code ec = buffer.getError())
-    return fail("cannot read '" + inputFile + "': " + ec.message());
+  std::string readError;
+  auto buffer = readBounded(inputFile, readError);
+  if (!buffer)
+    return fail(readError);
   std::string name = inputFile == "-" ? "<stdin>" : inputFile.getValue();
 
   std::string errorMessage;
@@ -209,9 +254,11 @@ int main(int argc, char **argv) {
   registerAllAttnDialects(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // Errors speak of the source (file:line:col), not of IR: no op dumps.
+  context.printOpOnDiagnostic(false);
 
   llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
   // Verifier and pass diagnostics print file:line:col with the source line.
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
 
@@ -244,6 +291,8 @@ int main(int argc, char **argv) {
       return 0;
     }
     module = mlirGen(context, *ast);
+    // Module-level errors (an empty file) name the file.
+    (*module)->setLoc(mlir::FileLineColLoc::get(&context, name, 1, 1));
   }
   if (failed(mlir::verify(*module)))
     return 1;

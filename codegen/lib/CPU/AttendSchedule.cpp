@@ -58,7 +58,7 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
     f.acc.compute_at(f.out, io).vectorize(c, VW, RoundUp);
     f.pvAcc.compute_at(f.out, io).vectorize(c, VW, RoundUp);
     f.pvAcc.update()
-        .split(c, co, ci, 4 * VW, RoundUp)
+        .split(c, co, ci, kValueVectorsPerRow * VW, RoundUp)
         .reorder(ci, f.rb.x, f.rb.y, co, i)
         .split(ci, jv, jl, VW)
         .vectorize(jl)

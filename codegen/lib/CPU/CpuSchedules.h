@@ -14,6 +14,12 @@ namespace attnc {
 namespace codegen {
 namespace cpu {
 
+/// P·V loops that walk keys one at a time (block-sparse rows, window taps)
+/// accumulate this many vectors of the value width per row: four
+/// independent accumulators hide the FMA latency, and D = 64 is exactly
+/// four AVX-512 or eight AVX2 vectors (two passes).
+constexpr int kValueVectorsPerRow = 4;
+
 void scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s);
 void scheduleWindowed(WindowedFuncs &f, attn::ScheduleAttr s);
 void scheduleDense(DenseFuncs &f, int lanes);

@@ -45,13 +45,14 @@ void attnc::codegen::cpu::scheduleWindowed(WindowedFuncs &f,
       .vectorize(i, VW, RoundUp);
   f.softmax.rowSum.update().reorder(i, f.taps.x).vectorize(i, VW, Guard);
   f.pvAcc.update()
-      .split(c, co, ci, 4 * VW, RoundUp)
+      .split(c, co, ci, kValueVectorsPerRow * VW, RoundUp)
       .reorder(ci, f.taps.x, co, i)
       .split(ci, ivo, ivi, VW)
       .vectorize(ivi)
       .unroll(ivo);
   if (f.globals == 0)
     return;
+  f.globalRow.compute_at(f.result, tile);
   f.gk.compute_at(f.result, tile);
   f.gv.compute_at(f.result, tile).vectorize(c, VW, RoundUp);
   f.gDot.compute_at(f.result, tile).reorder_storage(i, g, h, b);
