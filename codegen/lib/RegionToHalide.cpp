@@ -69,6 +69,17 @@ H::Expr compare(Relation rel, H::Expr a, H::Expr b) {
 
 constexpr size_t kMaxRegionOps = 2048;
 
+/// C's division: toward zero, and 0 for a zero divisor (the language's
+/// rule). Written with magnitudes because Halide 14's div_round_to_zero
+/// gives wrong vector results for constant divisors such as 3 (measured:
+/// `j / 3 == 1` selected the wrong keys).
+H::Expr truncatingDiv(H::Expr p, H::Expr q) {
+  H::Type t = p.type();
+  H::Expr magnitude = H::cast(t, H::abs(p)) / H::cast(t, H::abs(q));
+  H::Expr quotient = H::select((p < 0) != (q < 0), -magnitude, magnitude);
+  return H::select(q == 0, H::cast(t, 0), quotient);
+}
+
 class RegionTranslator {
 public:
   RegionTranslator(ArrayRef<TensorValue> captures) : captures(captures) {}
@@ -289,16 +300,13 @@ private:
       f = [](H::Expr p, H::Expr q) { return p * q; };
     } else if (isa<arith::DivSIOp>(op)) {
       res = {-maxA, maxA};
-      f = [](H::Expr p, H::Expr q) {
-        return H::select(q == 0, H::cast(p.type(), 0),
-                         H::div_round_to_zero(p, q));
-      };
+      f = truncatingDiv;
     } else if (isa<arith::RemSIOp>(op)) {
       int64_t m = std::min(maxA, maxB > 0 ? maxB - 1 : 0);
       res = {-m, m};
       f = [](H::Expr p, H::Expr q) {
         return H::select(q == 0, H::cast(p.type(), 0),
-                         H::mod_round_to_zero(p, q));
+                         p - truncatingDiv(p, q) * q);
       };
     } else if (isa<arith::MinSIOp>(op)) {
       res = {std::min(a.lo, b.lo), std::min(a.hi, b.hi)};

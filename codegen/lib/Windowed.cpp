@@ -32,9 +32,10 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values) {
     return int32_t(std::min<int64_t>(x, kMaxExtent));
   };
   int32_t dil = clampExtent(op.getDilation());
-  H::Expr reach = H::max(Lk - 1, 0) / dil; // taps on one side that can hit
-  H::Expr left = H::min(clampExtent(op.getLeft()), reach);
-  H::Expr right = H::min(clampExtent(op.getRight()), reach);
+  // Left tap t reaches key i − t·dil >= 0 only for t <= (Lq − 1)/dil;
+  // right tap t reaches i + t·dil < Lk only for t <= (Lk − 1)/dil.
+  H::Expr left = H::min(clampExtent(op.getLeft()), H::max(Lq - 1, 0) / dil);
+  H::Expr right = H::min(clampExtent(op.getRight()), H::max(Lk - 1, 0) / dil);
   H::Expr taps = left + right + 1;
   std::vector<int32_t> globals;
   for (int64_t p : op.getGlobal())

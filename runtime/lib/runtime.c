@@ -421,6 +421,9 @@ static int stage(const attn_kernel_spec *spec, const attn_tensor *const *tensors
   const attn_tensor *t = tensors[a];
   const attn_arg_spec *arg = &spec->args[a];
   *staged = NULL;
+  /* One element per row: its stride is never used, and Halide insists on 1. */
+  if (t->rank > 0 && t->shape[t->rank - 1] <= 1)
+    dims[0].stride = 1;
   int need = t->rank > 0 && t->shape[t->rank - 1] > 1 &&
              t->strides[t->rank - 1] != 1;
   for (int b = 0; arg->is_output && !need && b < spec->num_args; ++b)

@@ -78,6 +78,20 @@ TEST_F(Reliability, DivisionByZeroIsZero) {
   }
 }
 
+TEST_F(Reliability, DivisionByConstantsTruncatesTowardZero) {
+  for (int64_t L : {1, 17, 64, 101}) {
+    Qkv t(rng, 2, 2, L, 16);
+    ASSERT_EQ(t.run(odd_divisors), 0) << attn_last_error();
+    auto mask = [](int64_t, int64_t, int64_t i, int64_t j) { // C semantics
+      return (j / 3) % 2 == (i / 5) % 2 || (i - 7) % 3 == -1 ||
+             (j - 11) / 3 == -2;
+    };
+    EXPECT_LE(ref::maxAbsDiff(t.out, ref::attend(t.q, t.k, t.v, t.scale(), mask)),
+              kTolerance)
+        << "L = " << L;
+  }
+}
+
 TEST_F(Reliability, WindowWiderThanAnySequence) {
   for (int64_t L : {1, 33, 300}) {
     Qkv t(rng, 1, 2, L, 16);
