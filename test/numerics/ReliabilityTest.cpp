@@ -230,6 +230,24 @@ TEST_F(Reliability, StridedRowsInAndOut) {
   EXPECT_LE(ref::maxAbsDiff(out, expect), kTolerance);
 }
 
+TEST_F(Reliability, OutputsSharingMemoryAreRefused) {
+  Tensor x = random(rng, {2, 5, 8}), both({2, 5, 8});
+  attn_tensor tx = view(x), a = view(both), b = view(both);
+  EXPECT_EQ(two_outputs(&tx, &a, &b), ATTN_ERR_STRIDES);
+  EXPECT_NE(std::string(attn_last_error()).find("outputs 'out0' and 'out1' "
+                                                "share memory"),
+            std::string::npos)
+      << attn_last_error();
+  // An output may alias the input: both results are still exact.
+  Tensor relu({2, 5, 8});
+  attn_tensor tr = view(relu);
+  Tensor expect = ref::map(x, [](double v) { return v > 0 ? v : 0; });
+  Tensor gelu = ref::map(x, ref::gelu);
+  ASSERT_EQ(two_outputs(&tx, &tr, &tx), 0) << attn_last_error();
+  EXPECT_LE(ref::maxAbsDiff(relu, expect), 1e-6);
+  EXPECT_LE(ref::maxAbsDiff(x, gelu), 1e-5);
+}
+
 TEST_F(Reliability, DescriptorWithoutShape) {
   float x = 0;
   attn_tensor bad = attn_make_tensor(&x, ATTN_F32, 4, nullptr);
