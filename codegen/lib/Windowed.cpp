@@ -15,6 +15,8 @@ using namespace attnc;
 using namespace attnc::codegen;
 namespace H = Halide;
 
+constexpr int64_t kMaxDilation = int64_t(1) << 24;
+
 FailureOr<WindowedFuncs>
 attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values) {
   WindowedFuncs f;
@@ -28,14 +30,21 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values) {
   // change nothing; clamping them keeps 32-bit arithmetic exact. At run
   // time the window is cut to the taps that can reach a key: a window
   // wider than the sequence costs no more than the sequence.
-  auto clampExtent = [](int64_t x) {
-    return int32_t(std::min<int64_t>(x, kMaxExtent));
+  // Offsets (w − left)·dil must fit 32 bits in Halide's bounds arithmetic
+  // too: taps are capped at the positions they can reach, and dilations
+  // past 2^24 are refused rather than wrapped.
+  if (op.getDilation() > kMaxDilation)
+    return op.emitError() << "dilation " << op.getDilation()
+                          << " exceeds " << kMaxDilation
+                          << ", the largest attnc compiles";
+  int32_t dil = int32_t(op.getDilation());
+  auto clampTaps = [&](int64_t x) {
+    return int32_t(std::min<int64_t>(x, kMaxExtent / dil));
   };
-  int32_t dil = clampExtent(op.getDilation());
   // Left tap t reaches key i − t·dil >= 0 only for t <= (Lq − 1)/dil;
   // right tap t reaches i + t·dil < Lk only for t <= (Lk − 1)/dil.
-  H::Expr left = H::min(clampExtent(op.getLeft()), H::max(Lq - 1, 0) / dil);
-  H::Expr right = H::min(clampExtent(op.getRight()), H::max(Lk - 1, 0) / dil);
+  H::Expr left = H::min(clampTaps(op.getLeft()), H::max(Lq - 1, 0) / dil);
+  H::Expr right = H::min(clampTaps(op.getRight()), H::max(Lk - 1, 0) / dil);
   H::Expr taps = left + right + 1;
   std::vector<int32_t> globals;
   for (int64_t p : op.getGlobal())
