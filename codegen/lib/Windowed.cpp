@@ -15,7 +15,9 @@ using namespace attnc;
 using namespace attnc::codegen;
 namespace H = Halide;
 
-constexpr int64_t kMaxDilation = int64_t(1) << 24;
+// Larger dilations would stage (taps - 1)·dil keys per tile (k_t covers the
+// window's reach): 4096 keeps that below 16 Mi keys for windows of 4096 taps.
+constexpr int64_t kMaxDilation = 4096;
 
 FailureOr<WindowedFuncs>
 attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values) {
@@ -32,7 +34,7 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values) {
   // wider than the sequence costs no more than the sequence.
   // Offsets (w − left)·dil must fit 32 bits in Halide's bounds arithmetic
   // too: taps are capped at the positions they can reach, and dilations
-  // past 2^24 are refused rather than wrapped.
+  // past kMaxDilation are refused rather than wrapped.
   if (op.getDilation() > kMaxDilation)
     return op.emitError() << "dilation " << op.getDilation()
                           << " exceeds " << kMaxDilation
