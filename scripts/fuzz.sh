@@ -19,6 +19,14 @@
 # test/fuzz/mlir-regressions/ (mlir), which ctest replays forever
 # (fuzz-replay, mlir-fuzz-replay). ATTNC_JOBS: build parallelism (default 2);
 # ATTNC_FUZZ_ARGS: extra libFuzzer flags (e.g. -jobs=2 -workers=2).
+#
+# ASan sees only the project's code: LLVM, MLIR and Halide are prebuilt and
+# uninstrumented, and a bad write inside them goes unseen (ASan's quarantine
+# even hides its effects). Replay the corpus under valgrind in a normal
+# build now and then to catch those:
+#   valgrind -q --error-exitcode=9 build/test/fuzz/attnc-mlir-fuzz-replay fuzz-out/mlir-corpus/*
+# (That is how MLIR 19's parser use-after-free, llvm/llvm-project#107121,
+# turned up; see test/fuzz/mlir-regressions/README.md.)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 target=frontend

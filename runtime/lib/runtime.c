@@ -215,7 +215,7 @@ uint64_t attn_cpu_features(void) {
   static uint64_t features;
   static int known;
   if (__atomic_load_n(&known, __ATOMIC_ACQUIRE))
-    return features;
+    return __atomic_load_n(&features, __ATOMIC_RELAXED);
   uint64_t f = 0;
   __builtin_cpu_init();
   /* libgcc/compiler-rt report AVX and AVX-512 only when the OS saves their
@@ -230,7 +230,8 @@ uint64_t attn_cpu_features(void) {
   if ((f & ATTN_CPU_AVX512) && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
     f |= ATTN_CPU_AVX512_SKYLAKE;
-  features = f;
+  /* First calls may race here; each writes the same value, atomically. */
+  __atomic_store_n(&features, f, __ATOMIC_RELAXED);
   __atomic_store_n(&known, 1, __ATOMIC_RELEASE);
   return f;
 }

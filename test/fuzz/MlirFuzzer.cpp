@@ -17,6 +17,9 @@
 // (attnc-mlir-fuzzer), and always as a replay tool (StandaloneReplay.cpp,
 // attnc-mlir-fuzz-replay) that ctest runs over the seed corpus (the dialect
 // and lowering tests, split at `// -----`) and every past finding.
+// libMLIR is not instrumented: memory errors inside it (MLIR 19's parser
+// use-after-free, llvm/llvm-project#107121) need valgrind on the replay tool
+// (scripts/fuzz.sh says how).
 //
 //===----------------------------------------------------------------------===//
 #include "attnc/Dialect/Attn/AttnDialect.h"

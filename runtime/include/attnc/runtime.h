@@ -56,8 +56,9 @@ const char *attn_selected_target(const char *kernel);
 
 /* Makes every kernel run its variant named `target` (NULL or "" restores
  * the automatic choice). A kernel without that variant, or whose variant
- * this CPU cannot run, then fails with ATTN_ERR_DEVICE. Returns 0, or
- * ATTN_ERR_DEVICE when this CPU cannot run `target` at all. */
+ * this CPU cannot run, then fails with ATTN_ERR_DEVICE at its call (the
+ * name is not checked here). Returns 0, or ATTN_ERR_DEVICE for a name
+ * longer than 63 characters. */
 int attn_force_target(const char *target);
 
 /* A dense, row-major (outermost-first) descriptor for `data`. */
