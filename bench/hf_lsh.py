@@ -9,7 +9,8 @@ L in {4096, 16384, 65536}. For each shape: one warm-up forward, then the
 median of --repeats forwards, in seconds, and GFLOP/s on useful work:
 4·D FLOPs per scored pair, R·L·C·(before + 1 + after) pairs per head, times
 B·H. With --rss, each shape also runs once in a fresh subprocess that
-reports its peak RSS (ru_maxrss) minus the RSS after the inputs were
+reports its peak RSS (ru_maxrss, or VmHWM where Linux carried a larger
+ru_maxrss over from the forking process) minus the RSS after the inputs were
 allocated, i.e. what the attention itself needed.
 
 With --attnc-bench PATH it also runs
@@ -79,20 +80,30 @@ def time_shape(R, L, threads, repeats):
     return statistics.median(times)
 
 
-def current_rss_kib():
+def proc_status_kib(field):
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def peak_rss_kib():
+    # ru_maxrss of this process, but Linux carries ru_maxrss over exec from
+    # the forking parent (here: the timing process, which may have been
+    # larger), so take VmHWM (the peak RSS of this address space, which
+    # starts afresh at exec) when it is smaller.
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
+    hwm = proc_status_kib("VmHWM")
+    return min(maxrss, hwm) if hwm else maxrss
 
 
 def rss_child(R, L, threads):
     """Runs in a fresh process: peak RSS of one forward beyond the inputs."""
     attn, x = build(R, L, threads)
-    base = current_rss_kib()
+    base = proc_status_kib("VmRSS")
     forward(attn, x)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    peak = peak_rss_kib()
     print(json.dumps({"base_kib": base, "peak_kib": peak}))
 
 
