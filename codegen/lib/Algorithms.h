@@ -74,6 +74,55 @@ struct WindowedFuncs {
 mlir::FailureOr<WindowedFuncs> defineWindowed(attn::WindowedAttendOp op,
                                               ValueTable &values);
 
+/// Reformer LSH (Lsh.cpp). hash_bucket: rotations, positions transposed,
+/// the projection (a register-tiled matmul: positions × N/2 per round) and
+/// the first argmax over [p, −p].
+struct HashFuncs {
+  int32_t half = 0; // N/2
+  Halide::Func rot, xT, proj, projOut, best, bucket;
+  Halide::Var n{"n"}, r{"r"}, t{"t"}, d{"d"}, h{"h"}, b{"b"};
+  Halide::RDom rd, rk;
+};
+
+mlir::FailureOr<HashFuncs> defineHashBucket(attn::HashBucketOp op,
+                                            ValueTable &values);
+
+/// sort_chunk: the runtime's counting sort as an extern stage with two
+/// outputs, and one Func per result.
+struct SortFuncs {
+  Halide::Func input, sorted, order, undo;
+  Halide::Var t{"t"}, r{"r"}, h{"h"}, b{"b"};
+};
+
+SortFuncs defineSortChunk(attn::SortChunkOp op, ValueTable &values);
+
+/// chunked_attend: rows are (slot t, chunk c) of the sorted sequence;
+/// `result` holds per row the output (columns < E) and the lse (column E).
+struct ChunkedFuncs {
+  int32_t chunk = 0, keySlots = 0;
+  Halide::Expr numChunks;
+  bool inverted = false; // undo computed here from order
+  Halide::Func posFlat, undo, kf, keySq, keyScale, queryPos, keyPos, qT, dot,
+      score, rowMax, probs, rowSum, vf, pvAcc, pvOut, result, out, lse;
+  Halide::Var x{"x"}, t{"t"}, j{"j"}, c{"c"}, i{"i"}, r{"r"}, d{"d"}, h{"h"},
+      b{"b"}, l{"l"};
+  Halide::RDom ro, rd, rj;
+};
+
+/// `knownUndo`: the inverse of the order when it is sort_chunk's (else it
+/// is inverted here).
+mlir::FailureOr<ChunkedFuncs>
+defineChunkedAttend(attn::ChunkedAttendOp op, ValueTable &values,
+                    std::optional<Halide::Func> knownUndo);
+
+struct CombineFuncs {
+  Halide::Func maxLse, weight, weightSum, acc, result;
+  Halide::Var x{"x"}, i{"i"}, h{"h"}, b{"b"};
+  Halide::RDom rr;
+};
+
+CombineFuncs defineCombineRounds(attn::CombineRoundsOp op, ValueTable &values);
+
 /// The dense helpers: one Func each (with its inner reductions).
 struct DenseFuncs {
   Halide::Func out;

@@ -102,6 +102,7 @@ GlueKernel glueKernel(const BuiltKernel &k,
     ga.name = a.name;
     ga.dtype = attnDtype(a.dtype);
     ga.isOutput = a.isOutput;
+    ga.values = a.values;
     for (const std::string &dim : a.dims) {
       auto it = std::find(g.symbols.begin(), g.symbols.end(), dim);
       if (isInteger(dim))

@@ -35,7 +35,8 @@ struct AbiTypes {
     ptr = PointerType::get(c, 0);
     dim = StructType::create(c, {i32, i64}, "attn_dim_spec");
     arg = StructType::create(
-        c, {ptr, i32, i32, i32, ArrayType::get(dim, kMaxRank)}, "attn_arg_spec");
+        c, {ptr, i32, i32, i32, i32, ArrayType::get(dim, kMaxRank)},
+        "attn_arg_spec");
     variant = StructType::create(c, {ptr, i64, ptr}, "attn_variant");
     spec = StructType::create(c, {ptr, i32, ptr, i32, ptr, i32, ptr},
                               "attn_kernel_spec");
@@ -74,6 +75,7 @@ public:
                   ConstantInt::get(t.i32, a.dtype),
                   ConstantInt::get(t.i32, a.dims.size()),
                   ConstantInt::get(t.i32, a.isOutput ? 1 : 0),
+                  ConstantInt::get(t.i32, a.values),
                   ConstantArray::get(ArrayType::get(t.dim, kMaxRank), dims)}));
     }
     std::vector<Constant *> symbols;

@@ -23,6 +23,7 @@ struct GlueArg {
   std::string name;
   int32_t dtype = 0; // attn_dtype
   bool isOutput = false;
+  int32_t values = 0; // ATTN_VALUES_* or a bound (runtime_abi.h)
   /// Per dimension: symbol number (>= 0), ATTN_DIM_LITERAL (-1) with its
   /// value, or ATTN_DIM_DERIVED (-2).
   std::vector<std::pair<int32_t, int64_t>> dims;

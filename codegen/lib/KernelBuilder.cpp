@@ -41,13 +41,50 @@ std::vector<std::string> dimsOf(ArrayAttr attr, RankedTensorType type) {
 
 using Results = FailureOr<std::vector<TensorValue>>;
 
+// runtime_abi.h's ATTN_VALUES_PERMUTATION and ATTN_MAX_BUCKET_VALUE.
+constexpr int32_t kValuesPermutation = -1;
+constexpr int32_t kMaxBucketValue = 65535;
+
+/// What the LSH ops of one kernel built, for the ops downstream of them.
+struct LshState {
+  llvm::DenseMap<Operation *, HashFuncs> hashes;
+  llvm::DenseMap<Operation *, SortFuncs> sorts;
+  llvm::DenseMap<Operation *, ChunkedFuncs> chunked;
+};
+
+/// A chunked_attend whose out and lse feed one combine_rounds and nothing
+/// else: its per-slot buffer can live one head at a time.
+bool feedsOnlyCombine(attn::ChunkedAttendOp op) {
+  if (!op.getOut().hasOneUse() || !op.getLse().hasOneUse())
+    return false;
+  Operation *user = *op.getOut().getUsers().begin();
+  return isa<attn::CombineRoundsOp>(user) &&
+         user == *op.getLse().getUsers().begin();
+}
+
+/// The hashing and sorting that feed only `op`: they move with it into
+/// the combine's loop over heads.
+std::vector<H::Func> chainProducers(attn::ChunkedAttendOp op, LshState &lsh) {
+  std::vector<H::Func> funcs;
+  auto sort = op.getOrder().getDefiningOp<attn::SortChunkOp>();
+  if (!sort || !sort.getOrder().hasOneUse() || !sort.getUndo().use_empty())
+    return funcs;
+  SortFuncs &s = lsh.sorts[sort];
+  funcs = {s.input, s.sorted};
+  auto hash = sort.getBuckets().getDefiningOp<attn::HashBucketOp>();
+  if (hash && hash.getResult().hasOneUse())
+    funcs.push_back(lsh.hashes[hash].bucket);
+  return funcs;
+}
+
 attn::ScheduleAttr scheduleOf(Operation *op) {
   return op->getAttrOfType<attn::ScheduleAttr>(attn::kScheduleAttrName);
 }
 
 /// One op: its algorithm, then the target's schedule. Returns one value per
 /// result (ops such as the LSH primitives return pairs).
-Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target) {
+Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target,
+                LshState &lsh) {
   auto single = [](Halide::Func f, std::vector<H::Expr> shape,
                    H::Type type) -> Results {
     return std::vector<TensorValue>{TensorValue{f, std::move(shape), type}};
@@ -86,6 +123,65 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target) {
         return single(f->result,
                       {q.shape[0], q.shape[1], q.shape[2], v.shape[3]},
                       resultType(w));
+      })
+      .Case([&](attn::HashBucketOp hb) -> Results {
+        auto s = needSchedule(hb);
+        if (failed(s))
+          return failure();
+        auto f = defineHashBucket(hb, values);
+        if (failed(f))
+          return failure();
+        cpu::scheduleHashBucket(*f, *s);
+        lsh.hashes[hb] = *f;
+        TensorValue x = values.tensors.lookup(hb.getX());
+        return single(f->bucket,
+                      {x.shape[0], x.shape[1], H::Expr(int32_t(hb.getRounds())),
+                       x.shape[2]},
+                      H::Int(32));
+      })
+      .Case([&](attn::SortChunkOp sc) -> Results {
+        SortFuncs f = defineSortChunk(sc, values);
+        cpu::scheduleSortChunk(f);
+        lsh.sorts[sc] = f;
+        std::vector<H::Expr> shape =
+            values.tensors.lookup(sc.getBuckets()).shape;
+        return std::vector<TensorValue>{{f.order, shape, H::Int(32)},
+                                        {f.undo, shape, H::Int(32)}};
+      })
+      .Case([&](attn::ChunkedAttendOp ca) -> Results {
+        auto s = needSchedule(ca);
+        if (failed(s))
+          return failure();
+        std::optional<H::Func> undo;
+        if (auto sort = ca.getOrder().getDefiningOp<attn::SortChunkOp>())
+          undo = lsh.sorts[sort].undo;
+        auto f = defineChunkedAttend(ca, values, undo);
+        if (failed(f))
+          return failure();
+        bool fused = feedsOnlyCombine(ca);
+        cpu::scheduleChunkedAttend(*f, *s, fused);
+        if (!fused)
+          cpu::scheduleChunkedOutputs(*f, int(s->getVectorWidth()));
+        lsh.chunked[ca] = *f;
+        std::vector<H::Expr> lseShape =
+            values.tensors.lookup(ca.getOrder()).shape;
+        std::vector<H::Expr> outShape = lseShape;
+        outShape.push_back(values.tensors.lookup(ca.getV()).shape[3]);
+        return std::vector<TensorValue>{
+            {f->out, outShape, resultType(ca, 0)},
+            {f->lse, lseShape, resultType(ca, 1)}};
+      })
+      .Case([&](attn::CombineRoundsOp cr) -> Results {
+        CombineFuncs f = defineCombineRounds(cr, values);
+        cpu::scheduleCombineRounds(f, target.f32Lanes());
+        auto chunked = cr.getOut().getDefiningOp<attn::ChunkedAttendOp>();
+        if (chunked && feedsOnlyCombine(chunked))
+          cpu::fuseLshChain(lsh.chunked[chunked], f,
+                            chainProducers(chunked, lsh));
+        TensorValue out = values.tensors.lookup(cr.getOut());
+        return single(f.result,
+                      {out.shape[0], out.shape[1], out.shape[3], out.shape[4]},
+                      resultType(cr));
       })
       .Case<attn::LinearOp, attn::LayerNormOp, attn::GeluOp, attn::ReluOp,
             attn::AddOp, attn::SubOp, attn::MulOp, attn::SplitHeadsOp,
@@ -131,6 +227,18 @@ FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
                       false});
   }
 
+  // Index inputs the kernel follows are checked by the runtime first.
+  for (auto [idx, arg] : llvm::enumerate(entry.getArguments())) {
+    for (Operation *user : arg.getUsers()) {
+      if (auto ca = dyn_cast<attn::ChunkedAttendOp>(user);
+          ca && ca.getOrder() == arg)
+        k.args[idx].values = kValuesPermutation;
+      else if (isa<attn::SortChunkOp>(user) && k.args[idx].values == 0)
+        k.args[idx].values = kMaxBucketValue + 1;
+    }
+  }
+
+  LshState lsh;
   std::vector<H::Func> outputs;
   for (Operation &op : entry) {
     if (auto c = dyn_cast<arith::ConstantIndexOp>(op)) {
@@ -171,7 +279,7 @@ FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
       }
       break;
     }
-    Results results = buildOp(op, values, target);
+    Results results = buildOp(op, values, target, lsh);
     if (failed(results))
       return failure();
     if (results->size() != op.getNumResults())

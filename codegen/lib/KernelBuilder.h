@@ -16,6 +16,10 @@ struct ArgInfo {
   std::string dtype; // f32, f16, bf16, i32
   std::vector<std::string> dims; // outermost first, as written
   bool isOutput = false;
+  /// What the values of an i32 input must be, checked by the runtime
+  /// before the call: ATTN_VALUES_ANY (0), ATTN_VALUES_PERMUTATION (-1) or a
+  /// positive bound (runtime_abi.h).
+  int32_t values = 0;
 };
 
 struct BuiltKernel {

@@ -12,19 +12,21 @@ RowSoftmax attnc::codegen::rowSoftmax(H::Func score, H::RDom over,
                H::Func(name + "_sum")};
   s.rowMax(i, h, b) = kLowest;
   s.rowMax(i, h, b) = H::max(s.rowMax(i, h, b), score(candidate, i, h, b));
-  H::Expr m = s.rowMax(i, h, b), sc = score(w, i, h, b);
+  s.probs(w, i, h, b) = softmaxWeight(score(w, i, h, b), s.rowMax(i, h, b));
+  s.rowSum(i, h, b) = 0.0f;
+  s.rowSum(i, h, b) += s.probs(candidate, i, h, b);
+  return s;
+}
+
+H::Expr attnc::codegen::softmaxWeight(H::Expr sc, H::Expr m) {
   // fast_exp (polynomial, a few ulps) needs arguments it cannot underflow
   // on: differences below -87 are exp-zero anyway.
   // NaN propagates (as in PyTorch): a NaN score makes its probability,
   // hence the row sum and the whole output row, NaN — a bug upstream shows
   // instead of silently dropping a key.
-  s.probs(w, i, h, b) = H::select(
-      H::is_nan(sc), sc,
-      H::select(m == kLowest || sc == kLowest, 0.0f,
-                H::fast_exp(H::max(sc - m, -87.0f))));
-  s.rowSum(i, h, b) = 0.0f;
-  s.rowSum(i, h, b) += s.probs(candidate, i, h, b);
-  return s;
+  return H::select(H::is_nan(sc), sc,
+                   H::select(m == kLowest || sc == kLowest, 0.0f,
+                             H::fast_exp(H::max(sc - m, -87.0f))));
 }
 
 H::Expr attnc::codegen::normalized(H::Expr acc, H::Expr sum, H::Type type) {

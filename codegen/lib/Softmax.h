@@ -27,6 +27,11 @@ struct RowSoftmax {
   Halide::Func rowMax, probs, rowSum;
 };
 
+/// The unnormalised probability of a candidate with score `score` in a row
+/// whose max is `rowMax`: exp(score − max), 0 for a masked candidate
+/// (kLowest), NaN for a NaN score. The one definition every softmax uses.
+Halide::Expr softmaxWeight(Halide::Expr score, Halide::Expr rowMax);
+
 /// `score(w, i, h, b)` over candidates w of row (i, h, b); `over` visits
 /// the candidates of a row (it may carry predicates that skip dead ones)
 /// and `candidate` is the w it stands for.

@@ -184,9 +184,10 @@ LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
     if (!isa<ScheduleAttr>(attr.getValue()))
       return op->emitError() << "'" << name
                              << "' must be an #attn.schedule attribute";
-    if (!isa<AttendOp, WindowedAttendOp>(op))
+    if (!isa<AttendOp, WindowedAttendOp, ChunkedAttendOp, HashBucketOp>(op))
       return op->emitError() << "'" << name
-                             << "' belongs on attn.attend or attn.windowed_attend";
+                             << "' belongs on attn.attend, attn.windowed_attend, "
+                                "attn.chunked_attend or attn.hash_bucket";
     return success();
   }
   return op->emitError() << "unknown attn attribute '" << name << "'";

@@ -13,6 +13,11 @@
 //    2 × 6 = 12 accumulators of the 16 AVX2/SSE registers leave 4 for the
 //    broadcast query element and the key vectors; with AVX-512's 32
 //    registers 2 × 8 = 16 accumulators fit with room to spare.
+//  - hash_bucket's projection is a matmul (positions × N/2) with the
+//    attend rule's register tile, positions along the vector.
+//  - chunked_attend (LSH) tiles are its chunks; its scores run queries
+//    along the vector and keys as rows, like attend's register tile
+//    transposed (a chunk's keys are gathered, its queries are few).
 //  - windowed scores run queries along the vector and 4 window taps as
 //    rows (2 × 4 = 8 accumulators): the taps of neighbouring queries share
 //    keys at a constant offset.
@@ -46,6 +51,10 @@ ScheduleAttr cpuSchedule(MLIRContext *ctx, Operation *op,
     return ScheduleAttr::get(ctx, lanes, kWindowedTileQueries,
                              kWindowTapsPerRegisterTile, keyTile);
   int64_t rows = target.vectorRegisters() >= 32 ? 8 : 6;
+  if (auto chunked = dyn_cast<ChunkedAttendOp>(op))
+    return ScheduleAttr::get(ctx, lanes,
+                             std::min<int64_t>(chunked.getChunk(), 4096), rows,
+                             keyTile);
   return ScheduleAttr::get(ctx, lanes, kAttendTileQueries, rows, keyTile);
 }
 
@@ -82,7 +91,7 @@ struct ChooseSchedulePass
       return signalPassFailure();
     }
     module.walk([&](Operation *op) {
-      if (!isa<AttendOp, WindowedAttendOp>(op))
+      if (!isa<AttendOp, WindowedAttendOp, ChunkedAttendOp, HashBucketOp>(op))
         return;
       if (op->hasAttr(kScheduleAttrName)) // a schedule written by hand wins
         return;

@@ -52,8 +52,9 @@ struct ExpandLshAttend : OpRewritePattern<LshAttendOp> {
     auto chunked = rewriter.create<ChunkedAttendOp>(
         loc, outType, lseType, op.getQk(), op.getQk(), op.getV(),
         sort.getOrder(), op.getChunkAttr(), op.getBeforeAttr(),
-        op.getAfterAttr(), op.getCausalAttr(), rewriter.getBoolAttr(true),
-        rewriter.getBoolAttr(true));
+        op.getAfterAttr(), op.getCausalAttr(), /*self_mask=*/rewriter.getBoolAttr(true),
+        /*normalize_keys=*/rewriter.getBoolAttr(true),
+        /*full_if_short=*/rewriter.getBoolAttr(true));
     rewriter.replaceOpWithNewOp<CombineRoundsOp>(
         op, op.getType(), chunked.getOut(), chunked.getLse());
     return success();

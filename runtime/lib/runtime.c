@@ -473,6 +473,8 @@ int attn_invoke(const attn_kernel_spec *spec, const attn_tensor *const *tensors)
   int rc = attn_prepare(spec, tensors, buffers, dims);
   if (rc == ATTN_OK)
     rc = outputs_overlap(spec, tensors);
+  if (rc == ATTN_OK)
+    rc = attn_check_values(spec, tensors);
   if (rc != ATTN_OK)
     return rc;
   if (outputs_empty(spec, tensors))

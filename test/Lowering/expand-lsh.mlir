@@ -8,7 +8,7 @@ func.func @seeded(%qk: tensor<?x?x?x64xf32>, %v: tensor<?x?x?x32xf32>) -> tensor
   // CHECK: %[[B:.*]] = attn.hash_bucket %[[QK]] {buckets = 8 : i64, rounds = 3 : i64, seed = 5 : i64} : tensor<?x?x?x64xf32> -> tensor<?x?x3x?xi32>
   // CHECK: %[[ORDER:.*]], %{{.*}} = attn.sort_chunk %[[B]] {chunk = 16 : i64} : tensor<?x?x3x?xi32> -> tensor<?x?x3x?xi32>, tensor<?x?x3x?xi32>
   // Shared QK: the same value is query and key.
-  // CHECK: %[[OUT:.*]], %[[LSE:.*]] = attn.chunked_attend %[[QK]], %[[QK]], %[[V]], %[[ORDER]] {after = 1 : i64, before = 2 : i64, causal = true, chunk = 16 : i64}
+  // CHECK: %[[OUT:.*]], %[[LSE:.*]] = attn.chunked_attend %[[QK]], %[[QK]], %[[V]], %[[ORDER]] {after = 1 : i64, before = 2 : i64, causal = true, chunk = 16 : i64, full_if_short = true}
   // CHECK-SAME: -> tensor<?x?x3x?x32xf32>, tensor<?x?x3x?xf32>
   // CHECK: %[[R:.*]] = attn.combine_rounds %[[OUT]], %[[LSE]] : tensor<?x?x3x?x32xf32>, tensor<?x?x3x?xf32> -> tensor<?x?x?x32xf32>
   // CHECK: return %[[R]]

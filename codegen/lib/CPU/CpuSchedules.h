@@ -24,6 +24,23 @@ void scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s);
 void scheduleWindowed(WindowedFuncs &f, attn::ScheduleAttr s);
 void scheduleDense(DenseFuncs &f, int lanes);
 
+/// LSH. Each stage alone is computed at the root, parallel over heads (or
+/// chunks); `fuseLshChain` then moves a chain's per-head buffers (sorted
+/// outputs, positions, key scales, hashing and sorting) inside the
+/// combine's loop over heads, so that memory is O(R·L·D) for one head at a
+/// time, never for all of them.
+void scheduleHashBucket(HashFuncs &f, attn::ScheduleAttr s);
+void scheduleSortChunk(SortFuncs &f);
+/// `perHead`: the chain will be fused into combine_rounds (fuseLshChain).
+void scheduleChunkedAttend(ChunkedFuncs &f, attn::ScheduleAttr s,
+                           bool perHead);
+/// out and lse when the kernel returns them (else they are inlined into
+/// combine_rounds).
+void scheduleChunkedOutputs(ChunkedFuncs &f, int lanes);
+void scheduleCombineRounds(CombineFuncs &f, int lanes);
+void fuseLshChain(ChunkedFuncs &chunked, CombineFuncs &combine,
+                  const std::vector<Halide::Func> &perHeadProducers);
+
 /// Computes `consumer` at `at`/`atVar` in register tiles of `width`
 /// (`inner`, vectorised by `lanes`) × `rows` (`rowVar`, unrolled), and
 /// `accum` — the reduction over `r` that `consumer` reads — once per tile

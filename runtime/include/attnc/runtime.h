@@ -38,7 +38,10 @@ typedef enum {
   ATTN_ERR_SHAPE = 4,    /* a dimension disagrees with its declaration */
   ATTN_ERR_STRIDES = 5,  /* negative, zero or overlapping output strides */
   ATTN_ERR_DEVICE = 6,   /* tensor on a device this kernel was not built for */
-  ATTN_ERR_KERNEL = 7    /* the kernel itself failed (message from Halide) */
+  ATTN_ERR_KERNEL = 7,   /* the kernel itself failed (message from Halide) */
+  ATTN_ERR_VALUES = 8    /* an index input holds values it may not (an LSH
+                            order that is not a permutation, a bucket out of
+                            range) */
 } attn_status;
 
 /* The message of the last failed call on this thread ("" if none). */
@@ -60,6 +63,15 @@ const char *attn_selected_target(const char *kernel);
  * name is not checked here). Returns 0, or ATTN_ERR_DEVICE for a name
  * longer than 63 characters. */
 int attn_force_target(const char *target);
+
+/* The LSH rotation rot[h, d, r, n] that `hash_bucket(..., seed = seed)` and
+ * `lsh_attend(..., seed = seed)` use (rot is f32[H, D, rounds, buckets/2]):
+ * Philox-4x32-10 with counter (n, r, d, h) and key (seed mod 2^32,
+ * seed / 2^32) gives x0, x1; u1 = (x0 + 0.5)/2^32, u2 = x1/2^32; the value
+ * is sqrt(−2 ln u1)·cos(2π u2) in double, rounded once to float. The same
+ * on every target and every run (docs/language.md lists its first values). */
+float attn_lsh_rotation(uint64_t seed, uint32_t h, uint32_t d, uint32_t r,
+                        uint32_t n);
 
 /* A dense, row-major (outermost-first) descriptor for `data`. */
 attn_tensor attn_make_tensor(void *data, attn_dtype dtype, int32_t rank,

@@ -29,11 +29,20 @@ typedef struct attn_dim_spec {
   int64_t value;
 } attn_dim_spec;
 
+/* What the values of an i32 input must be, checked before the kernel runs
+ * (attn_arg_spec.values): anything, a permutation of 0 … n−1 along the
+ * innermost dimension (an LSH `order`), or, for a positive value v, every
+ * element in [0, v) (sort_chunk's buckets). */
+enum { ATTN_VALUES_ANY = 0, ATTN_VALUES_PERMUTATION = -1 };
+/* The largest bucket value sort_chunk's counting sort accepts. */
+enum { ATTN_MAX_BUCKET_VALUE = 65535 };
+
 typedef struct attn_arg_spec {
   const char *name;
   attn_dtype dtype;
   int32_t rank;
   int32_t is_output;
+  int32_t values; /* ATTN_VALUES_* or a bound */
   attn_dim_spec dims[ATTN_MAX_RANK];
 } attn_arg_spec;
 
@@ -87,6 +96,21 @@ int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors
 
 /* The ATTN_CPU_* features of this CPU (CPUID, with OS support checked). */
 uint64_t attn_cpu_features(void);
+
+/* Checks the values of the i32 inputs whose spec asks for it
+ * (ATTN_VALUES_*); 0 or ATTN_ERR_VALUES with the message stored. */
+int attn_check_values(const attn_kernel_spec *spec,
+                      const attn_tensor *const *tensors);
+
+/* sort_chunk as a Halide extern stage: buckets i32[B, H, R, L] (Halide
+ * order: position innermost) to order and undo of the same shape; `length`
+ * is L. Linear in L per (b, h, round). */
+int attn_rt_sort_chunk(halide_buffer_t *buckets, int32_t length,
+                       halide_buffer_t *order, halide_buffer_t *undo);
+
+/* Philox-4x32-10 of `counter` under `key` (for tests of the generator). */
+void attn_philox4x32_10(const uint32_t counter[4], const uint32_t key[2],
+                        uint32_t out[4]);
 
 /* Records a message for attn_last_error(); returns `code`. */
 int attn_fail(int code, const char *fmt, ...);

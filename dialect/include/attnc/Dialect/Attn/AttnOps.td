@@ -70,15 +70,23 @@ def Attn_SortChunkOp : Attn_Op<"sort_chunk", [Pure]> {
 def Attn_ChunkedAttendOp : Attn_Op<"chunked_attend", [Pure]> {
   let summary = "attention inside chunks of a sorted order (Reformer)";
   let description = [{
-    Gathers q, k, v in `order`, splits every round's sorted sequence into
-    chunks of `chunk`, and lets each chunk attend to itself plus `before`
-    chunks before and `after` chunks after (wrapping around). Keys are
-    normalised to unit L2 norm when `normalize_keys`; `causal` masks keys
-    after the query, `self_mask` makes a token attend to itself only when
-    nothing else is allowed. Yields `out` f32[B, H, R, L, Dv] and the
-    log-sum-exp `lse` f32[B, H, R, L], both in original positions. When
-    L ≤ chunk, every round attends over the whole sequence (no chunk split),
-    so the short-sequence rule of `attn.lsh_attend` survives its expansion.
+    Gathers q, k, v in `order` (entry t of round r is position
+    order[b, h, r, t]), lays the rounds end to end (R·L entries), splits
+    that sequence into chunks of `chunk` (the last one short when `chunk`
+    does not divide R·L) and lets each chunk attend to itself plus `before`
+    chunks before and `after` chunks after, wrapping around over all R·L
+    entries (a chunk met twice counts twice). Keys are normalised
+    (x·rsqrt(mean(x²) + 1e−6)/sqrt(D)) when `normalize_keys`; queries stay
+    raw. Masks replace scores by position: `causal` gives −1e9 to a key
+    after the query, then `self_mask` gives −1e5 to a key at the query's
+    own position. Yields `out` f32[B, H, R, L, Dv] and the log-sum-exp
+    `lse` f32[B, H, R, L], both in original positions.
+
+    With `full_if_short` (set by `attn-expand-lsh`), a sequence with
+    L ≤ chunk is attended whole by every round instead (no chunks, no
+    neighbours), so that `attn.lsh_attend`'s one-full-pass rule for short
+    sequences survives its expansion: the rounds then agree and
+    combine_rounds returns their common value.
 
     Example:
 
@@ -95,7 +103,8 @@ def Attn_ChunkedAttendOp : Attn_Op<"chunked_attend", [Pure]> {
                        DefaultValuedAttr<I64Attr, "0">:$after,
                        DefaultValuedAttr<BoolAttr, "false">:$causal,
                        DefaultValuedAttr<BoolAttr, "true">:$self_mask,
-                       DefaultValuedAttr<BoolAttr, "true">:$normalize_keys);
+                       DefaultValuedAttr<BoolAttr, "true">:$normalize_keys,
+                       DefaultValuedAttr<BoolAttr, "false">:$full_if_short);
   let results = (outs Attn_FloatTensor:$out, Attn_FloatTensor:$lse);
   let assemblyFormat = [{
     $q `,` $k `,` $v `,` $order attr-dict `:` type($q) `,` type($k) `,`
@@ -108,7 +117,9 @@ def Attn_CombineRoundsOp : Attn_Op<"combine_rounds", [Pure]> {
   let summary = "merges hash rounds weighted by softmax over their lse";
   let description = [{
     result[b, h, l, :] = Σ_r w_r · out[b, h, r, l, :] with
-    w_r = exp(lse_r − logsumexp_r lse_r).
+    w_r = e_r / Σ_r e_r, e_r = exp(lse_r − max_r lse_r) (the same as
+    exp(lse_r − logsumexp_r lse_r), without losing float32 digits when
+    every lse is near −1e5).
 
     Example:
 

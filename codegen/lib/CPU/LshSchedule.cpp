@@ -1,0 +1,119 @@
+//===- LshSchedule.cpp - the Reformer LSH primitives on x86 ---------------===//
+//
+// A chunk is a small dense attention (C queries × (before+1+after)·C keys):
+// per chunk, in one parallel loop iteration, the queries are gathered
+// transposed, Q·Kᵀ accumulates in a register tile with queries along the
+// vector and keys as rows (the keys are read in place and broadcast), the
+// row max and sum run over the key slots with queries along the vector,
+// and P·V accumulates in a register tile of values × queries. Nothing
+// larger than one chunk's scores lives per thread.
+//
+//===----------------------------------------------------------------------===//
+#include "CpuSchedules.h"
+
+using namespace attnc;
+using namespace attnc::codegen;
+namespace H = Halide;
+
+void attnc::codegen::cpu::scheduleHashBucket(HashFuncs &f,
+                                             attn::ScheduleAttr s) {
+  const int VW = int(s.getVectorWidth()), W = int(s.getKeyTile()),
+            QR = int(s.getRegisterRows());
+  H::Var to("to"), ti("ti");
+  f.rot.compute_root();
+  f.bucket.compute_root()
+      .split(f.t, to, ti, W, H::TailStrategy::GuardWithIf)
+      .reorder(ti, f.r, to, f.h, f.b)
+      .parallel(to)
+      .vectorize(ti, VW);
+  f.xT.compute_at(f.bucket, to).vectorize(f.t, VW, H::TailStrategy::RoundUp);
+  registerTile(f.projOut, f.bucket, f.r, f.proj, f.t, f.n, f.rd.x, VW, W, QR);
+  f.best.compute_at(f.bucket, f.r).vectorize(f.t, VW, H::TailStrategy::RoundUp);
+  f.best.update().vectorize(f.t, VW, H::TailStrategy::RoundUp);
+}
+
+void attnc::codegen::cpu::scheduleSortChunk(SortFuncs &f) {
+  f.input.compute_root();
+  f.sorted.compute_root();
+}
+
+void attnc::codegen::cpu::scheduleChunkedAttend(ChunkedFuncs &f,
+                                                attn::ScheduleAttr s,
+                                                bool perHead) {
+  const int VW = int(s.getVectorWidth()), W = int(s.getKeyTile()),
+            QR = int(s.getRegisterRows());
+  auto RoundUp = H::TailStrategy::RoundUp;
+  auto Guard = H::TailStrategy::GuardWithIf;
+  // Per head: flat positions, key scales (and the inverse of an order that
+  // did not come from sort_chunk).
+  f.posFlat.compute_root().parallel(f.b).vectorize(f.l, VW, Guard);
+  f.posFlat.update().parallel(f.b);
+  if (f.inverted) {
+    f.undo.compute_root().parallel(f.b).vectorize(f.l, VW, Guard);
+    f.undo.update().parallel(f.b);
+  }
+  f.keyScale.compute_root().parallel(f.h).vectorize(f.l, VW, Guard);
+  f.keySq.compute_at(f.keyScale, f.h).vectorize(f.l, VW, RoundUp);
+  f.keySq.update().vectorize(f.l, VW, RoundUp);
+
+  // One parallel iteration per (chunk, head, batch) — or per chunk when
+  // the chain runs inside the combine's loop over heads (a fused chunk ×
+  // head loop there would bound heads through a division by the runtime
+  // chunk count, which Halide cannot narrow to the one head).
+  H::Var chb("chb");
+  f.result.compute_root().reorder(f.x, f.t, f.c, f.h, f.b);
+  if (perHead) {
+    chb = f.c;
+  } else {
+    H::Var ch("ch");
+    f.result.fuse(f.c, f.h, ch).fuse(ch, f.b, chb);
+  }
+  f.result.parallel(chb).vectorize(f.x, VW, Guard);
+  f.queryPos.compute_at(f.result, chb);
+  f.keyPos.compute_at(f.result, chb);
+  f.qT.compute_at(f.result, chb).vectorize(f.t, VW, RoundUp);
+  registerTile(f.score, f.result, chb, f.dot, f.t, f.j, f.rd.x, VW, W, QR);
+  f.rowMax.compute_at(f.result, chb).vectorize(f.t, VW, RoundUp);
+  f.rowMax.update().reorder(f.t, f.rj.x).vectorize(f.t, VW, RoundUp);
+  f.probs.compute_at(f.result, chb).vectorize(f.t, VW, RoundUp);
+  f.rowSum.compute_at(f.result, chb).vectorize(f.t, VW, RoundUp);
+  f.rowSum.update().reorder(f.t, f.rj.x).vectorize(f.t, VW, RoundUp);
+  registerTile(f.pvOut, f.result, chb, f.pvAcc, f.x, f.t, f.rj.x, VW, W, QR);
+}
+
+void attnc::codegen::cpu::scheduleChunkedOutputs(ChunkedFuncs &f, int lanes) {
+  f.out.parallel(f.h).vectorize(f.x, lanes, H::TailStrategy::GuardWithIf);
+  f.lse.parallel(f.h).vectorize(f.i, lanes, H::TailStrategy::GuardWithIf);
+}
+
+void attnc::codegen::cpu::scheduleCombineRounds(CombineFuncs &f, int lanes) {
+  auto Guard = H::TailStrategy::GuardWithIf;
+  H::Var io("io"), ii("ii");
+  f.result.compute_root()
+      .split(f.i, io, ii, 16, Guard)
+      .reorder(f.x, ii, io, f.h, f.b)
+      .parallel(io)
+      .vectorize(f.x, lanes, Guard);
+  f.maxLse.compute_at(f.result, ii);
+  f.weight.compute_at(f.result, ii);
+  f.weightSum.compute_at(f.result, ii);
+  f.acc.compute_at(f.result, ii).vectorize(f.x, lanes, Guard);
+  f.acc.update().vectorize(f.x, lanes, Guard);
+}
+
+void attnc::codegen::cpu::fuseLshChain(
+    ChunkedFuncs &chunked, CombineFuncs &combine,
+    const std::vector<H::Func> &perHeadProducers) {
+  // The combine walks heads one after the other (its rows in parallel);
+  // each head's sorted outputs, positions and scales — and the hashing and
+  // sorting feeding them — are computed inside that loop, chunks in
+  // parallel, so one head's O(R·L·(D+1)) lives at a time.
+  std::vector<H::Func> perHead = {chunked.result, chunked.posFlat,
+                                  chunked.keyScale};
+  if (chunked.inverted)
+    perHead.push_back(chunked.undo);
+  perHead.insert(perHead.end(), perHeadProducers.begin(),
+                 perHeadProducers.end());
+  for (H::Func &f : perHead)
+    f.compute_at(combine.result, combine.h);
+}
