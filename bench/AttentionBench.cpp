@@ -150,6 +150,41 @@ void BM_Attnc(benchmark::State &state, Kind kind) {
   }
 }
 
+// Reformer LSH (issue shapes): B = 1, H = 4, D = 64, chunks of 64 seeing
+// themselves and one chunk before. Useful work: 4·D FLOPs per scored pair,
+// R·L·C·(before + 1 + after) pairs per head (hashing and sorting are not
+// counted).
+constexpr int64_t kLshHeads = 4, kLshChunk = 64, kLshNeighbours = 2;
+
+double lshFlops(int64_t rounds, int64_t L) {
+  return 4.0 * kD * double(rounds) * double(L) * kLshChunk * kLshNeighbours *
+         kLshHeads;
+}
+
+void BM_Lsh(benchmark::State &state) {
+  int64_t rounds = state.range(0), L = state.range(1);
+  int threads = int(state.range(2));
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1, 1);
+  size_t n = size_t(kLshHeads * L * kD);
+  std::vector<float> qk(n), v(n), out(n);
+  for (float &x : qk)
+    x = u(rng);
+  for (float &x : v)
+    x = u(rng);
+  int64_t shape[] = {1, kLshHeads, L, kD};
+  attn_tensor tq = attn_make_tensor(qk.data(), ATTN_F32, 4, shape);
+  attn_tensor tv = attn_make_tensor(v.data(), ATTN_F32, 4, shape);
+  attn_tensor to = attn_make_tensor(out.data(), ATTN_F32, 4, shape);
+  auto fn = rounds == 1 ? bench_lsh_r1 : rounds == 4 ? bench_lsh_r4 : bench_lsh_r8;
+  attn_set_num_threads(threads);
+  int rc = 0;
+  timeLoop(state, lshFlops(rounds, L), threads,
+           [&] { rc |= fn(&tq, &tv, &to); });
+  if (rc != 0)
+    state.SkipWithError(attn_last_error());
+}
+
 void registerAll() {
   benchmark::RegisterBenchmark("fma_peak/1core", BM_FmaPeak)
       ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
@@ -174,6 +209,13 @@ void registerAll() {
             ->Args({L, threads})->ArgNames({"L", "threads"})
             ->MinTime(0.3)->UseManualTime()->Unit(benchmark::kMillisecond);
   }
+  // bench/hf_lsh.py --attnc-bench reads these rows (attnc/lsh/R:_/L:_).
+  for (int64_t rounds : {1, 4, 8})
+    for (int64_t L : {4096, 16384, 65536})
+      for (int threads : {1, 2})
+        benchmark::RegisterBenchmark("attnc/lsh", BM_Lsh)
+            ->Args({rounds, L, threads})->ArgNames({"R", "L", "threads"})
+            ->MinTime(0.3)->UseManualTime()->Unit(benchmark::kMillisecond);
 }
 
 } // namespace

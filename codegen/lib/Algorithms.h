@@ -103,7 +103,8 @@ struct ChunkedFuncs {
   Halide::Expr numChunks;
   bool inverted = false; // undo computed here from order
   Halide::Func posFlat, undo, kf, keySq, keyScale, queryPos, keyPos, qT, dot,
-      score, rowMax, probs, rowSum, vf, pvAcc, pvOut, result, out, lse;
+      score, rowMax, probs, rowSum, rowLse, vf, keys, values, pvAcc, pvOut, result, out,
+      lse;
   Halide::Var x{"x"}, t{"t"}, j{"j"}, c{"c"}, i{"i"}, r{"r"}, d{"d"}, h{"h"},
       b{"b"}, l{"l"};
   Halide::RDom ro, rd, rj;

@@ -11,9 +11,8 @@
 //  - chunked_attend: per chunk of the sorted sequence a small dense
 //    attention. Rows are indexed (t, c) — slot t of chunk c — so that
 //    nothing but the chunk's own C × (before+1+after)·C scores exists at a
-//    time; a chunk's queries are gathered transposed (queries innermost)
-//    and its keys read in place through their positions, with the key
-//    normalisation applied to the dot product (q·(s·k) = s·(q·k)). One
+//    time; a chunk's queries are gathered transposed (queries innermost),
+//    its keys (normalised) and values gathered into contiguous rows. One
 //    buffer holds per sorted slot the normalised output row and, in an
 //    extra column E, the row's log-sum-exp; out and lse read it back
 //    through the inverse permutation.
@@ -159,6 +158,7 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
   // Key scale per position: rsqrt(mean(x²) + eps)/sqrt(D), or 1.
   // Inputs as f32, clamped: register tiles and vectors run past E and L.
   f.kf = clampedF32(k, "lsh_k_f32", d, l);
+  f.vf = clampedF32(v, "lsh_v_f32", x, l);
   f.rd = H::RDom(0, D, "rd");
   f.keySq = H::Func("lsh_key_sq");
   f.keySq(l, h, b) = 0.0f;
@@ -181,11 +181,13 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
       t < S && queryEntry < RL,
       f.posFlat(H::clamp(queryEntry, 0, RL - 1), h, b), -1);
   // Halide's % is Euclidean: a negative neighbour index wraps from the end.
+  // In short mode only the block of the chunk itself (j / C == before)
+  // holds keys.
   H::Expr keyChunk =
       H::select(shortMode, c, (c + (j / C - before)) % f.numChunks);
   H::Expr keyEntry = entry(keyChunk, j % C);
   H::Expr keyLive = j < f.keySlots && j % C < S && keyEntry < RL &&
-                    (!shortMode || j < C);
+                    (!shortMode || j / C == before);
   f.keyPos = H::Func("lsh_key_pos");
   f.keyPos(j, c, h, b) = H::select(
       keyLive, f.posFlat(H::clamp(keyEntry, 0, RL - 1), h, b), -1);
@@ -197,13 +199,30 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
   auto position = [&](H::Expr p) { return H::clamp(p, 0, L - 1); };
   f.qT(t, d, c, h, b) = H::cast<float>(
       q.func(H::clamp(d, 0, D - 1), position(f.queryPos(t, c, h, b)), h, b));
-  H::Expr kp = f.keyPos(j, c, h, b), kpc = position(kp);
+  H::Expr kp = f.keyPos(j, c, h, b);
+  // The keys (normalised) and values of chunk u mod chunks, gathered into
+  // contiguous rows. Indexed by the unwrapped neighbour index u = c + j/C −
+  // before, so that consecutive chunks' needs overlap in u: computed per
+  // chunk with storage across a block of chunks, Halide's sliding window
+  // gathers each chunk once per block instead of before+1+after times,
+  // and the loads from scattered rows overlap in a plain copy loop instead
+  // of stalling the register tiles.
+  H::Var u("u"); // unwrapped neighbour chunk
+  H::Expr gatheredEntry = entry(u % f.numChunks, t);
+  H::Expr gatheredPos =
+      position(f.posFlat(H::clamp(gatheredEntry, 0, RL - 1), h, b));
+  f.keys = H::Func("lsh_keys");
+  f.keys(d, t, u, h, b) =
+      f.kf(d, gatheredPos, h, b) * f.keyScale(gatheredPos, h, b);
+  f.values = H::Func("lsh_values");
+  f.values(x, t, u, h, b) = f.vf(x, gatheredPos, h, b);
+  auto neighbour = [&](H::Expr slot) { return c + slot / C - before; };
   f.dot = H::Func("lsh_qk");
   f.dot(t, j, c, h, b) = 0.0f;
   f.dot(t, j, c, h, b) +=
-      f.qT(t, f.rd, c, h, b) * f.kf(f.rd, position(f.keyPos(j, c, h, b)), h, b);
+      f.qT(t, f.rd, c, h, b) * f.keys(f.rd, j % C, neighbour(j), h, b);
   H::Expr qp = f.queryPos(t, c, h, b);
-  H::Expr s = f.dot(t, j, c, h, b) * f.keyScale(kpc, h, b);
+  H::Expr s = f.dot(t, j, c, h, b);
   if (op.getCausal())
     s = H::select(qp < kp, kCausalMasked, s);
   if (op.getSelfMask())
@@ -224,26 +243,28 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
   f.rowSum(t, c, h, b) = 0.0f;
   f.rowSum(t, c, h, b) += f.probs(t, f.rj, c, h, b);
 
-  f.vf = clampedF32(v, "lsh_v_f32", x, l);
   f.pvAcc = H::Func("lsh_pv");
   f.pvAcc(x, t, c, h, b) = 0.0f;
   f.pvAcc(x, t, c, h, b) +=
       f.probs(t, f.rj, c, h, b) *
-      f.vf(x, position(f.keyPos(f.rj, c, h, b)), h, b);
+      f.values(x, f.rj % C, neighbour(f.rj), h, b);
   f.pvOut = H::Func("lsh_pv_tile");
   f.pvOut(x, t, c, h, b) = f.pvAcc(x, t, c, h, b);
 
-  // Column E holds the log-sum-exp; the others the normalised output.
+  // Column E holds the log-sum-exp (one log per row, not per column); the
+  // others the normalised output.
   H::Expr sum = f.rowSum(t, c, h, b);
+  f.rowLse = H::Func("lsh_row_lse");
+  f.rowLse(t, c, h, b) = f.rowMax(t, c, h, b) + H::log(sum);
   f.result = H::Func("lsh_chunk_result");
   f.result(x, t, c, h, b) = H::select(
       x < E, normalized(f.pvOut(H::min(x, E - 1), t, c, h, b), sum, H::Float(32)),
-      f.rowMax(t, c, h, b) + H::log(sum));
+      f.rowLse(t, c, h, b));
 
   // Back to original positions: round r's position i sits at sorted entry
   // r·L + undo (segment r, slot undo, in short mode).
-  H::Expr u = position(f.undo(i, r, h, b));
-  H::Expr flat = H::select(shortMode, r * C + u, r * L + u);
+  H::Expr slot = position(f.undo(i, r, h, b));
+  H::Expr flat = H::select(shortMode, r * C + slot, r * L + slot);
   H::Expr slotT = flat % C, slotC = H::clamp(flat / C, 0, f.numChunks - 1);
   H::Type outType = resultType(op, 0);
   f.out = H::Func("lsh_out");

@@ -15,6 +15,10 @@ using namespace attnc;
 using namespace attnc::codegen;
 namespace H = Halide;
 
+// Chunks per parallel task: the gathered keys and values slide across a
+// task's chunks, so a task gathers (16 + before + after) chunks for 16.
+constexpr int kChunksPerTask = 16;
+
 void attnc::codegen::cpu::scheduleHashBucket(HashFuncs &f,
                                              attn::ScheduleAttr s) {
   const int VW = int(s.getVectorWidth()), W = int(s.getKeyTile()),
@@ -56,19 +60,29 @@ void attnc::codegen::cpu::scheduleChunkedAttend(ChunkedFuncs &f,
   f.keySq.compute_at(f.keyScale, f.h).vectorize(f.l, VW, RoundUp);
   f.keySq.update().vectorize(f.l, VW, RoundUp);
 
-  // One parallel iteration per (chunk, head, batch) — or per chunk when
-  // the chain runs inside the combine's loop over heads (a fused chunk ×
+  // Parallel over blocks of chunks (× heads × batches, or blocks alone when
+  // the chain runs inside the combine's loop over heads: a fused block ×
   // head loop there would bound heads through a division by the runtime
-  // chunk count, which Halide cannot narrow to the one head).
-  H::Var chb("chb");
-  f.result.compute_root().reorder(f.x, f.t, f.c, f.h, f.b);
+  // chunk count, which Halide cannot narrow to the one head). Within a
+  // block the chunks run in order, and the gathered keys and values of
+  // chunk u slide: each chunk of the block gathers only its newest
+  // neighbour.
+  H::Var cb("cb"), ci("ci"), blk("blk"), chb("chb");
+  f.result.compute_root()
+      .reorder(f.x, f.t, f.c, f.h, f.b)
+      .split(f.c, cb, ci, kChunksPerTask, Guard);
   if (perHead) {
-    chb = f.c;
+    blk = cb;
   } else {
     H::Var ch("ch");
-    f.result.fuse(f.c, f.h, ch).fuse(ch, f.b, chb);
+    f.result.fuse(cb, f.h, ch).fuse(ch, f.b, blk);
   }
-  f.result.parallel(chb).vectorize(f.x, VW, Guard);
+  f.result.parallel(blk).vectorize(f.x, VW, Guard);
+  chb = ci;
+  f.keys.store_at(f.result, blk).compute_at(f.result, ci)
+      .vectorize(f.d, VW, RoundUp);
+  f.values.store_at(f.result, blk).compute_at(f.result, ci)
+      .vectorize(f.x, VW, RoundUp);
   f.queryPos.compute_at(f.result, chb);
   f.keyPos.compute_at(f.result, chb);
   f.qT.compute_at(f.result, chb).vectorize(f.t, VW, RoundUp);
@@ -78,6 +92,7 @@ void attnc::codegen::cpu::scheduleChunkedAttend(ChunkedFuncs &f,
   f.probs.compute_at(f.result, chb).vectorize(f.t, VW, RoundUp);
   f.rowSum.compute_at(f.result, chb).vectorize(f.t, VW, RoundUp);
   f.rowSum.update().reorder(f.t, f.rj.x).vectorize(f.t, VW, RoundUp);
+  f.rowLse.compute_at(f.result, chb).vectorize(f.t, VW, RoundUp);
   registerTile(f.pvOut, f.result, chb, f.pvAcc, f.x, f.t, f.rj.x, VW, W, QR);
 }
 
