@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Baselines.h"
+#include "Lsh.h"
 #include "Reference.h"
 
 #include "alibi.h"
@@ -14,6 +15,7 @@
 #include "causal.h"
 #include "full.h"
 #include "longformer.h"
+#include "reformer.h"
 #include "softcap.h"
 
 #include <chrono>
@@ -192,6 +194,33 @@ int main() {
                   [](double s, int64_t, int64_t, int64_t, int64_t) {
                     return 30.0 * std::tanh(s / 30.0);
                   }));
+  {
+    // Reformer LSH (examples/reformer.attn): 8 buckets, 2 rounds, chunks of
+    // 64 seeing themselves and the chunk before; useful pairs per head are
+    // R·L·C·(before + 1).
+    const int64_t LR = 2048, R = 2, C = 64;
+    Tensor qk = random(rng, {B, H, LR, D}), vr = random(rng, {B, H, LR, D});
+    Tensor orr({B, H, LR, D});
+    attn_tensor a = view(qk), b = view(vr), o = view(orr);
+    double pairs = double(B * H * R * LR * C * 2);
+    Tensor seeded = ref::lshRotations(42, H, D, R, 4);
+    ref::IndexTensor order, undo;
+    ref::sortChunk(ref::hashBucket(qk, seeded), order, undo);
+    Tensor chunkOut, chunkLse;
+    ref::chunkedAttend(qk, qk, vr, order, C, 1, 0, true, true, true, chunkOut,
+                       chunkLse);
+    run("reformer_lsh", shapeOf(LR) + " R=2", pairs,
+        [&] { return reformer_lsh(&a, &b, &o); }, orr,
+        ref::combineRounds(chunkOut, chunkLse));
+    run("reformer_lsh_composite", shapeOf(LR) + " R=2", pairs,
+        [&] { return reformer_lsh_composite(&a, &b, &o); }, orr,
+        ref::lshAttend(qk, vr, seeded, C, 1, 0, true));
+    Tensor rot = random(rng, {H, D, R, 4});
+    attn_tensor tr = view(rot);
+    run("reformer_lsh_rotations", shapeOf(LR) + " R=2", pairs,
+        [&] { return reformer_lsh_rotations(&a, &b, &tr, &o); }, orr,
+        ref::lshAttend(qk, vr, rot, C, 1, 0, false));
+  }
   std::printf("\n%s\n", failures ? "demo: some kernels FAILED"
                                  : "demo: every kernel matches the reference");
   return failures ? 1 : 0;
