@@ -13,10 +13,10 @@ reports its peak RSS (ru_maxrss, or VmHWM where Linux carried a larger
 ru_maxrss over from the forking process) minus the RSS after the inputs were
 allocated, i.e. what the attention itself needed.
 
-With --attnc-bench PATH it also runs
-    PATH --benchmark_filter='^attnc/lsh/' --benchmark_format=json
-(benchmarks named attnc/lsh/R:<R>/L:<L>) and prints HF time / attnc time
-per shape.
+With --attnc-bench PATH (build/bench/attnc-bench) it first runs attnc's
+rows attnc/lsh/R:<R>/L:<L>/threads:<--threads> for the same shapes, then
+HF's, and prints HF time / attnc time per shape: both measured in the same
+run of this script, on the same machine and thread count.
 
 torch and transformers are not build or test dependencies of attnc:
     python3 -m venv /work/venv-hf
@@ -116,16 +116,20 @@ def rss_shape(R, L, threads):
     return (r["peak_kib"] - r["base_kib"]) / 1024.0, r["peak_kib"] / 1024.0
 
 
-def attnc_times(path):
+def attnc_times(path, rounds, lengths, threads):
+    """attnc-bench's rows attnc/lsh/R:<R>/L:<L>/threads:<T>/... for the
+    requested shapes, as {"attnc/lsh/R:<R>/L:<L>": seconds}."""
+    pattern = "^attnc/lsh/R:(%s)/L:(%s)/threads:%d/" % (
+        "|".join(map(str, rounds)), "|".join(map(str, lengths)), threads)
     out = subprocess.run(
-        [path, "--benchmark_filter=^attnc/lsh/", "--benchmark_format=json"],
+        [path, "--benchmark_filter=" + pattern, "--benchmark_format=json"],
         check=True, capture_output=True, text=True)
     scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
     times = {}
     for b in json.loads(out.stdout)["benchmarks"]:
         if b.get("run_type", "iteration") != "iteration":
             continue
-        name = b["name"].split("/real_time")[0]
+        name = "/".join(b["name"].split("/")[:4])
         times[name] = b["real_time"] * scale[b.get("time_unit", "ns")]
     return times
 
@@ -159,7 +163,8 @@ def main():
         rss_child(R, L, args.threads)
         return 0
 
-    attnc = attnc_times(args.attnc_bench) if args.attnc_bench else {}
+    attnc = (attnc_times(args.attnc_bench, args.rounds, args.lengths,
+                         args.threads) if args.attnc_bench else {})
     print("HF LSHSelfAttention, float32, B=%d H=%d D=%d C=%d before=%d "
           "after=%d N_b=%d, %d thread(s)" % (B, H, D, C, BEFORE, AFTER,
                                              BUCKETS, args.threads))
