@@ -281,14 +281,17 @@ CombineFuncs attnc::codegen::defineCombineRounds(attn::CombineRoundsOp op,
   TensorValue lse = values.tensors.lookup(op.getLse());
   H::Var x = f.x, i = f.i, h = f.h, b = f.b;
   f.rr = H::RDom(0, out.shape[2], "rr");
-  H::Expr l = H::cast<float>(lse.func(i, f.rr, h, b));
+  // Rows clamped: the schedule computes the weights of whole vectors of
+  // rows, past L at the end.
+  H::Expr row = H::clamp(i, 0, out.shape[3] - 1);
+  H::Expr l = H::cast<float>(lse.func(row, f.rr, h, b));
   f.maxLse = H::Func("rounds_max");
   f.maxLse(i, h, b) = kLowest;
   f.maxLse(i, h, b) = H::max(f.maxLse(i, h, b), l);
   f.weight = H::Func("rounds_w");
   H::Var r("r");
   f.weight(r, i, h, b) =
-      H::exp(H::cast<float>(lse.func(i, r, h, b)) - f.maxLse(i, h, b));
+      H::exp(H::cast<float>(lse.func(row, r, h, b)) - f.maxLse(i, h, b));
   f.weightSum = H::Func("rounds_wsum");
   f.weightSum(i, h, b) = 0.0f;
   f.weightSum(i, h, b) += f.weight(f.rr, i, h, b);

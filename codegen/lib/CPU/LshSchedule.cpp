@@ -18,6 +18,9 @@ namespace H = Halide;
 // Chunks per parallel task: the gathered keys and values slide across a
 // task's chunks, so a task gathers (16 + before + after) chunks for 16.
 constexpr int kChunksPerTask = 16;
+// Rows per combine task: enough to amortise a task, and to gather a
+// block's lse values with rows along the vector.
+constexpr int kCombineRowsPerTask = 64;
 
 void attnc::codegen::cpu::scheduleHashBucket(HashFuncs &f,
                                              attn::ScheduleAttr s) {
@@ -102,16 +105,26 @@ void attnc::codegen::cpu::scheduleChunkedOutputs(ChunkedFuncs &f, int lanes) {
 }
 
 void attnc::codegen::cpu::scheduleCombineRounds(CombineFuncs &f, int lanes) {
+  // Per task a block of rows: the round weights (lse gathered through the
+  // inverse permutation) for the whole block with rows along the vector,
+  // so the block's scattered loads overlap; then per row the weighted sum
+  // of its R output rows, values along the vector.
   auto Guard = H::TailStrategy::GuardWithIf;
+  auto RoundUp = H::TailStrategy::RoundUp;
   H::Var io("io"), ii("ii");
   f.result.compute_root()
-      .split(f.i, io, ii, 16, Guard)
+      .split(f.i, io, ii, kCombineRowsPerTask, Guard)
       .reorder(f.x, ii, io, f.h, f.b)
       .parallel(io)
       .vectorize(f.x, lanes, Guard);
-  f.maxLse.compute_at(f.result, ii);
-  f.weight.compute_at(f.result, ii);
-  f.weightSum.compute_at(f.result, ii);
+  f.maxLse.compute_at(f.result, io).vectorize(f.i, lanes, RoundUp);
+  f.maxLse.update().vectorize(f.i, lanes, RoundUp);
+  f.weight.compute_at(f.result, io)
+      .reorder_storage(f.i, H::Var(f.weight.args()[0]))
+      .reorder(f.i, H::Var(f.weight.args()[0]))
+      .vectorize(f.i, lanes, RoundUp);
+  f.weightSum.compute_at(f.result, io).vectorize(f.i, lanes, RoundUp);
+  f.weightSum.update().vectorize(f.i, lanes, RoundUp);
   f.acc.compute_at(f.result, ii).vectorize(f.x, lanes, Guard);
   f.acc.update().vectorize(f.x, lanes, Guard);
 }
