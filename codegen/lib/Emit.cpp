@@ -27,9 +27,11 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 using namespace mlir;
@@ -70,6 +72,60 @@ std::vector<std::string> symbolsOf(const BuiltKernel &k) {
   return syms;
 }
 
+/// A derived dimension (E/H, H*D, (E/2)/A) as the runtime's postfix
+/// program over `symbols`; nothing when it reads anything else.
+class DerivedCompiler {
+public:
+  DerivedCompiler(const std::string &text,
+                  const std::vector<std::string> &symbols)
+      : s(text), symbols(symbols) {}
+
+  std::optional<GlueDerived> compile() {
+    GlueDerived d{s, {}};
+    if (!product(d) || pos != s.size() || d.ops.size() > 32) // ATTN_MAX_DERIVED_OPS
+      return std::nullopt;
+    return d;
+  }
+
+private:
+  bool product(GlueDerived &d) {
+    if (!atom(d))
+      return false;
+    while (pos < s.size() && (s[pos] == '*' || s[pos] == '/')) {
+      int32_t op = s[pos++] == '*' ? 2 : 3; // ATTN_DERIVED_MUL, _DIV
+      if (!atom(d))
+        return false;
+      d.ops.push_back({op, 0});
+    }
+    return true;
+  }
+  bool atom(GlueDerived &d) {
+    if (pos < s.size() && s[pos] == '(') {
+      ++pos;
+      if (!product(d) || pos >= s.size() || s[pos] != ')')
+        return false;
+      ++pos;
+      return true;
+    }
+    size_t start = pos;
+    while (pos < s.size() && (std::isalnum((unsigned char)s[pos]) || s[pos] == '_'))
+      ++pos;
+    std::string word = s.substr(start, pos - start);
+    if (isInteger(word) && word.size() <= 18) {
+      d.ops.push_back({1, std::stoll(word)}); // ATTN_DERIVED_LITERAL
+      return true;
+    }
+    auto it = std::find(symbols.begin(), symbols.end(), word);
+    if (!isName(word) || it == symbols.end())
+      return false;
+    d.ops.push_back({0, int64_t(it - symbols.begin())}); // ATTN_DERIVED_SYMBOL
+    return true;
+  }
+  const std::string &s;
+  const std::vector<std::string> &symbols;
+  size_t pos = 0;
+};
+
 std::string prototype(const BuiltKernel &k) {
   std::vector<std::string> names;
   for (const ArgInfo &a : k.args)
@@ -88,6 +144,19 @@ std::string shapeText(const ArgInfo &a) {
   for (size_t i = 0; i < a.dims.size(); ++i)
     s += (i ? ", " : "") + a.dims[i];
   return s + "]";
+}
+
+/// The index of derived dimension `text` in g.derived (added once), or -1
+/// when it cannot be evaluated from the symbols.
+int64_t derivedIndex(GlueKernel &g, const std::string &text) {
+  for (size_t i = 0; i < g.derived.size(); ++i)
+    if (g.derived[i].text == text)
+      return int64_t(i);
+  std::optional<GlueDerived> d = DerivedCompiler(text, g.symbols).compile();
+  if (!d)
+    return -1;
+  g.derived.push_back(std::move(*d));
+  return int64_t(g.derived.size() - 1);
 }
 
 /// What the entry point of kernel `k` needs: its arguments as the runtime
@@ -109,11 +178,13 @@ GlueKernel glueKernel(const BuiltKernel &k,
         ga.dims.push_back({-1, std::stoll(dim)}); // ATTN_DIM_LITERAL
       else if (it != g.symbols.end())
         ga.dims.push_back({int32_t(it - g.symbols.begin()), 0});
-      else // derived (E/8): Halide's own bounds checks cover it
-        ga.dims.push_back({-2, 0});               // ATTN_DIM_DERIVED
+      else // derived (E/8, H*D): the runtime evaluates it
+        ga.dims.push_back({-2, derivedIndex(g, dim)}); // ATTN_DIM_DERIVED
     }
     g.args.push_back(ga);
   }
+  for (const std::string &e : k.exact)
+    derivedIndex(g, e);
   for (size_t v = 0; v < variants.size(); ++v)
     g.variants.push_back({variants[v].name(), variants[v].features(),
                           halideEntry(k.name, v) + "_argv"});

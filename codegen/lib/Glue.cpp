@@ -27,7 +27,7 @@ constexpr int kMaxRank = 8; // ATTN_MAX_RANK
 struct AbiTypes {
   Type *i32, *i64;
   PointerType *ptr;
-  StructType *dim, *arg, *variant, *spec;
+  StructType *dim, *arg, *variant, *derived, *spec;
 
   explicit AbiTypes(LLVMContext &c) {
     i32 = Type::getInt32Ty(c);
@@ -38,7 +38,9 @@ struct AbiTypes {
         c, {ptr, i32, i32, i32, i32, ArrayType::get(dim, kMaxRank)},
         "attn_arg_spec");
     variant = StructType::create(c, {ptr, i64, ptr}, "attn_variant");
-    spec = StructType::create(c, {ptr, i32, ptr, i32, ptr, i32, ptr},
+    // attn_derived_op has attn_dim_spec's layout: {i32, i64}.
+    derived = StructType::create(c, {ptr, i32, ptr}, "attn_derived_dim");
+    spec = StructType::create(c, {ptr, i32, ptr, i32, ptr, i32, ptr, i32, ptr},
                               "attn_kernel_spec");
   }
 };
@@ -59,17 +61,19 @@ public:
                               ConstantArray::get(type, items), name);
   }
 
+  Constant *pairOf(std::pair<int32_t, int64_t> p) {
+    return ConstantStruct::get(t.dim, {ConstantInt::get(t.i32, p.first),
+                                       ConstantInt::get(t.i64, p.second)});
+  }
+
   GlobalVariable *spec(const GlueKernel &k) {
     std::string p = "__attnc." + k.name + ".";
     std::vector<Constant *> args;
     for (const GlueArg &a : k.args) {
       std::vector<Constant *> dims;
-      for (int d = 0; d < kMaxRank; ++d) {
-        auto dd = d < int(a.dims.size()) ? a.dims[d] : std::make_pair(0, 0L);
-        dims.push_back(ConstantStruct::get(
-            t.dim, {ConstantInt::get(t.i32, dd.first),
-                    ConstantInt::get(t.i64, dd.second)}));
-      }
+      for (int d = 0; d < kMaxRank; ++d)
+        dims.push_back(pairOf(d < int(a.dims.size()) ? a.dims[d]
+                                                     : std::make_pair(0, 0L)));
       args.push_back(ConstantStruct::get(
           t.arg, {str(a.name, p + "argname"),
                   ConstantInt::get(t.i32, a.dtype),
@@ -83,6 +87,16 @@ public:
       symbols.push_back(str(s, p + "symbol"));
     if (symbols.empty())
       symbols.push_back(str("", p + "symbol"));
+    std::vector<Constant *> derived;
+    for (const GlueDerived &d : k.derived) {
+      std::vector<Constant *> ops;
+      for (const auto &op : d.ops)
+        ops.push_back(pairOf(op));
+      derived.push_back(ConstantStruct::get(
+          t.derived, {str(d.text, p + "derived"),
+                      ConstantInt::get(t.i32, d.ops.size()),
+                      privateArray(t.dim, ops, p + "derived_ops")}));
+    }
     std::vector<Constant *> variants;
     for (const GlueVariant &v : k.variants) {
       FunctionType *entryType = FunctionType::get(t.i32, {t.ptr}, false);
@@ -99,7 +113,11 @@ public:
          ConstantInt::get(t.i32, k.symbols.size()),
          privateArray(t.ptr, symbols, p + "symbols"),
          ConstantInt::get(t.i32, k.variants.size()),
-         privateArray(t.variant, variants, p + "variants")});
+         privateArray(t.variant, variants, p + "variants"),
+         ConstantInt::get(t.i32, k.derived.size()),
+         k.derived.empty()
+             ? Constant::getNullValue(t.ptr)
+             : privateArray(t.derived, derived, p + "derived_dims")});
     return new GlobalVariable(m, t.spec, true, GlobalValue::PrivateLinkage,
                               init, p + "spec");
   }

@@ -25,7 +25,8 @@ struct GlueArg {
   bool isOutput = false;
   int32_t values = 0; // ATTN_VALUES_* or a bound (runtime_abi.h)
   /// Per dimension: symbol number (>= 0), ATTN_DIM_LITERAL (-1) with its
-  /// value, or ATTN_DIM_DERIVED (-2).
+  /// value, or ATTN_DIM_DERIVED (-2) with its index in GlueKernel::derived
+  /// (-1: not checked).
   std::vector<std::pair<int32_t, int64_t>> dims;
 };
 
@@ -35,10 +36,18 @@ struct GlueVariant {
   std::string entry;    // Halide's argv entry point
 };
 
+/// Mirrors attn_derived_dim: E/H as the postfix program E H /, each op an
+/// ATTN_DERIVED_* code and its operand.
+struct GlueDerived {
+  std::string text;
+  std::vector<std::pair<int32_t, int64_t>> ops;
+};
+
 struct GlueKernel {
   std::string name;
   std::vector<GlueArg> args;
   std::vector<std::string> symbols;
+  std::vector<GlueDerived> derived;
   std::vector<GlueVariant> variants; // best first
 };
 

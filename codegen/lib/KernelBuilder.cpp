@@ -206,6 +206,10 @@ FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
   BuiltKernel k{fn.getName().str(), fn.getLoc()};
   if (auto why = kernelNameProblem(k.name))
     return fn.emitError() << "kernel name '" << k.name << "' " << *why;
+  if (auto exact = fn->getAttrOfType<ArrayAttr>(attn::kExactAttrName))
+    for (Attribute a : exact)
+      if (auto s = dyn_cast<StringAttr>(a))
+        k.exact.push_back(s.str());
   ValueTable values;
   Block &entry = fn.getBody().front();
   for (auto [idx, arg] : llvm::enumerate(entry.getArguments())) {

@@ -26,6 +26,9 @@ struct BuiltKernel {
   std::string name;
   mlir::Location loc; // the kernel's definition, for errors
   std::vector<ArgInfo> args; // inputs in order, then outputs
+  /// Derived dimensions that must divide exactly (the func's attn.exact:
+  /// split_heads widths, E/H), checked by the runtime before each call.
+  std::vector<std::string> exact;
   Halide::Pipeline pipeline;
   std::vector<Halide::Argument> inputs;
 };

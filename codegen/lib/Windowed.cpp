@@ -28,25 +28,45 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values) {
   H::Var c = f.c, d = f.d, i = f.i, j = f.j, w = f.w, g = f.g, gi = f.gi,
          h = f.h, b = f.b;
   H::Expr D = q.shape[3], Lq = q.shape[2], Lk = k.shape[2], Dv = v.shape[3];
-  // Extents and positions beyond any sequence the runtime accepts (2^30)
-  // change nothing; clamping them keeps 32-bit arithmetic exact. At run
-  // time the window is cut to the taps that can reach a key: a window
-  // wider than the sequence costs no more than the sequence.
-  // Offsets (w − left)·dil must fit 32 bits in Halide's bounds arithmetic
-  // too: taps are capped at the positions they can reach, and dilations
-  // past kMaxDilation are refused rather than wrapped.
+  // At run time the window is cut to the taps that can reach a key: a
+  // window wider than the sequence costs no more than the sequence. Left
+  // tap t reaches key i − t·dil >= 0 only for t <= (Lq − 1)/dil; right tap
+  // t reaches i + t·dil < Lk only for t <= (Lk − 1)/dil.
+  // Dilations past kMaxDilation are refused rather than wrapped: offsets
+  // (w − left)·dil must fit 32 bits in Halide's bounds arithmetic.
   if (op.getDilation() > kMaxDilation)
     return op.emitError() << "dilation " << op.getDilation()
                           << " exceeds " << kMaxDilation
                           << ", the largest attnc compiles";
   int32_t dil = int32_t(op.getDilation());
-  auto clampTaps = [&](int64_t x) {
-    return int32_t(std::min<int64_t>(x, kMaxExtent / dil));
+  // The runtime keeps every length below 2^30 (kMaxExtent), so no side ever
+  // needs more than (2^30 − 2)/dil taps: an extent at or past that is the
+  // cut alone. A constant extent near 2^30/dil overflowed Halide's interval
+  // arithmetic: bounds such as (left + right + 1) rounded to register tiles
+  // passed 2^31, the simplifier proved the score loop empty and dropped it
+  // (left = 2^40, right = 2^32 + 1, dilation 3, or left = right = 2^30 − 5,
+  // gave wrong rows; so did 2^26 − 1 on both sides). So an extent whose
+  // reach (extent · dil) is 2^20 or more is loaded from a table at an index
+  // Halide cannot fold (a load at a constant index folds back into the
+  // constant), and Halide bounds it by the cut alone; the value at run time
+  // is the same. Small extents stay constants, so the staging buffers of a
+  // narrow window keep a fixed size.
+  const int64_t reachable = (int64_t(kMaxExtent) - 2) / dil;
+  const int64_t kConstantReach = int64_t(1) << 20;
+  H::Buffer<int32_t> extents(2, 2); // unnamed: unique per op
+  auto side = [&](int64_t extent, H::Expr length, int slot) {
+    H::Expr cut = H::max(length - 1, 0) / dil;
+    if (extent >= reachable)
+      return cut;
+    if (extent * dil < kConstantReach)
+      return H::min(int32_t(extent), cut);
+    // Both entries hold the extent; the index depends on the length, so
+    // Halide cannot fold the load back into a constant.
+    extents(slot, 0) = extents(slot, 1) = int32_t(extent);
+    return H::clamp(extents(slot, H::clamp(length, 0, 1)), 0, cut);
   };
-  // Left tap t reaches key i − t·dil >= 0 only for t <= (Lq − 1)/dil;
-  // right tap t reaches i + t·dil < Lk only for t <= (Lk − 1)/dil.
-  H::Expr left = H::min(clampTaps(op.getLeft()), H::max(Lq - 1, 0) / dil);
-  H::Expr right = H::min(clampTaps(op.getRight()), H::max(Lk - 1, 0) / dil);
+  H::Expr left = side(op.getLeft(), Lq, 0);
+  H::Expr right = side(op.getRight(), Lk, 1);
   H::Expr taps = left + right + 1;
   std::vector<int32_t> globals;
   for (int64_t p : op.getGlobal())

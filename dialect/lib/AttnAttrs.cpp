@@ -190,5 +190,16 @@ LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
                                 "attn.chunked_attend or attn.hash_bucket";
     return success();
   }
+  if (name == kExactAttrName) {
+    auto list = dyn_cast<ArrayAttr>(attr.getValue());
+    if (!list || !llvm::all_of(list, [](Attribute a) {
+          return isa<StringAttr>(a);
+        }))
+      return op->emitError() << "'" << name
+                             << "' must be an array of dimension strings";
+    if (op->getName().getStringRef() != "func.func")
+      return op->emitError() << "'" << name << "' belongs on a func.func";
+    return success();
+  }
   return op->emitError() << "unknown attn attribute '" << name << "'";
 }

@@ -484,7 +484,7 @@ bool Checker::mergeHeads(Expr &e, Scope &) {
   if (!tensorArg(e, 0, "[B, H, L, D]", 4, true, x))
     return false;
   e.type = ValueType::tensor(TensorType{
-      x.dtype, {x.dims[0], x.dims[2], mulDims(x.dims[3], x.dims[1])}});
+      x.dtype, {x.dims[0], x.dims[2], mulDims(x.dims[1], x.dims[3])}});
   return true;
 }
 

@@ -27,8 +27,14 @@ namespace attn = attnc::attn;
 
 namespace {
 
+/// The scope key of the kernel parameter that binds a dimension: not an
+/// identifier, so no lambda parameter or let can shadow it (a mask
+/// `(q, h, i, j) => j < L` reads L from the kernel's q, not its own q).
+std::string dimKey(const std::string &param) { return "$" + param; }
+
 /// Names a lambda reads from outside itself, in order of first use. A
-/// dimension read inside a mask contributes the parameter that binds it.
+/// dimension read inside a mask contributes the parameter that binds it,
+/// under dimKey.
 class FreeNames {
 public:
   std::vector<std::string> names;
@@ -62,7 +68,7 @@ private:
         e.ref == NameRef::Value)
       add(e.name, bound);
     if (e.ref == NameRef::Dim)
-      add(e.dimParam, bound);
+      add(dimKey(e.dimParam), bound);
     for (const ExprPtr &i : e.items)
       expr(*i, bound);
     for (const KeywordArg &k : e.keywords)
@@ -138,10 +144,18 @@ private:
     for (auto [i, p] : llvm::enumerate(k.params)) {
       entry->getArgument(i).setLoc(loc(p.loc));
       scope[p.name] = entry->getArgument(i);
+      scope[dimKey(p.name)] = entry->getArgument(i);
     }
+    exact.clear();
     SmallVector<Value> returned = body(k.body, scope);
     const Stmt &ret = *k.body.back();
     b.create<func::ReturnOp>(loc(ret.loc), returned);
+    if (!exact.empty()) {
+      SmallVector<Attribute> texts;
+      for (const std::string &x : exact)
+        texts.push_back(b.getStringAttr(x));
+      func->setAttr(attn::kExactAttrName, b.getArrayAttr(texts));
+    }
   }
 
   /// Lets, then the returned values (pairs flattened).
@@ -199,7 +213,7 @@ private:
 
   /// A dimension's run-time size, read from the parameter that binds it.
   Value dimValue(const Expr &name, Scope &scope) {
-    Value t = scope.at(name.dimParam);
+    Value t = scope.at(dimKey(name.dimParam));
     return b.create<tensor::DimOp>(loc(name.loc), t, name.dimAxis);
   }
 
@@ -263,6 +277,12 @@ private:
                         ? dimValue(h, scope)
                         : b.create<arith::ConstantIndexOp>(loc(h.loc),
                                                            *constInt(h));
+      // The heads must divide the width: the runtime checks E/H before
+      // the call (a literal width and literal heads were checked here).
+      const Dim &width = e.type.tensors[0].dims[3];
+      if (!width.isStatic() && width.str().find('/') != std::string::npos &&
+          std::find(exact.begin(), exact.end(), width.str()) == exact.end())
+        exact.push_back(width.str());
       return {b.create<attn::SplitHeadsOp>(l, result(), args[0], heads)};
     }
     if (n == "merge_heads")
@@ -491,6 +511,8 @@ private:
 
   MLIRContext &ctx;
   OpBuilder b;
+  /// The kernel's split_heads widths (E/H), for its attn.exact attribute.
+  std::vector<std::string> exact;
 };
 
 } // namespace

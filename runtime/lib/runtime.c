@@ -101,10 +101,132 @@ static int output_overlaps(const attn_tensor *t) {
   return 0;
 }
 
+/* The symbols bound so far: value, argument and dimension that bound each. */
+typedef struct attn_bindings {
+  int64_t value[ATTN_MAX_SYMBOLS];
+  int by[ATTN_MAX_SYMBOLS]; /* argument, -1 while unbound */
+  int axis[ATTN_MAX_SYMBOLS];
+} attn_bindings;
+
+enum { DERIVED_OK = 0, DERIVED_INEXACT, DERIVED_ZERO, DERIVED_OVERFLOW,
+       DERIVED_UNREADABLE };
+
+/* Runs a derived dimension's postfix program over the bound symbols. */
+static int eval_derived(const attn_kernel_spec *spec, const attn_derived_dim *dd,
+                        const attn_bindings *b, int64_t *out) {
+  int64_t stack[ATTN_MAX_DERIVED_OPS];
+  int n = 0;
+  for (int k = 0; k < dd->num_ops; ++k) {
+    const attn_derived_op *op = &dd->ops[k];
+    if (op->op == ATTN_DERIVED_SYMBOL || op->op == ATTN_DERIVED_LITERAL) {
+      if (n == ATTN_MAX_DERIVED_OPS)
+        return DERIVED_UNREADABLE;
+      if (op->op == ATTN_DERIVED_LITERAL) {
+        stack[n++] = op->value;
+        continue;
+      }
+      if (op->value < 0 || op->value >= spec->num_symbols ||
+          op->value >= ATTN_MAX_SYMBOLS || b->by[op->value] < 0)
+        return DERIVED_UNREADABLE;
+      stack[n++] = b->value[op->value];
+      continue;
+    }
+    if (n < 2)
+      return DERIVED_UNREADABLE;
+    int64_t x = stack[n - 2], y = stack[n - 1];
+    --n;
+    if (op->op == ATTN_DERIVED_MUL) {
+      if (__builtin_mul_overflow(x, y, &stack[n - 1]))
+        return DERIVED_OVERFLOW;
+    } else if (op->op == ATTN_DERIVED_DIV) {
+      if (y == 0)
+        return DERIVED_ZERO;
+      if (x % y != 0)
+        return DERIVED_INEXACT;
+      stack[n - 1] = x / y;
+    } else {
+      return DERIVED_UNREADABLE;
+    }
+  }
+  if (n != 1)
+    return DERIVED_UNREADABLE;
+  *out = stack[0];
+  return DERIVED_OK;
+}
+
+/* "E = 10 from 'x' dimension 2, H = 4 from 'heads' dimension 0": the
+ * symbols a derived dimension reads, for messages. */
+static void describe_derived(const attn_kernel_spec *spec,
+                             const attn_derived_dim *dd, const attn_bindings *b,
+                             char *out, size_t size) {
+  size_t used = 0;
+  out[0] = '\0';
+  for (int k = 0; k < dd->num_ops; ++k) {
+    const attn_derived_op *op = &dd->ops[k];
+    if (op->op != ATTN_DERIVED_SYMBOL || op->value < 0 ||
+        op->value >= spec->num_symbols || op->value >= ATTN_MAX_SYMBOLS ||
+        b->by[op->value] < 0)
+      continue;
+    int seen = 0;
+    for (int e = 0; e < k; ++e)
+      seen |= dd->ops[e].op == ATTN_DERIVED_SYMBOL && dd->ops[e].value == op->value;
+    if (seen || used >= size)
+      continue;
+    int s = (int)op->value;
+    int w = snprintf(out + used, size - used, "%s%s = %lld from '%s' dimension %d",
+                     used ? ", " : "", spec->symbols[s], (long long)b->value[s],
+                     spec->args[b->by[s]].name, b->axis[s]);
+    if (w > 0)
+      used += (size_t)w;
+  }
+}
+
+/* Every derived dimension once the symbols are bound: each division exact
+ * (split_heads' heads divide the width), each argument's derived extent
+ * what the symbols give. */
+static int check_derived(const attn_kernel_spec *spec,
+                         const attn_tensor *const *tensors,
+                         const attn_bindings *b) {
+  char who[512];
+  int64_t v;
+  for (int x = 0; x < spec->num_derived; ++x) {
+    const attn_derived_dim *dd = &spec->derived[x];
+    int rc = eval_derived(spec, dd, b, &v);
+    if (rc == DERIVED_OK || rc == DERIVED_UNREADABLE)
+      continue;
+    describe_derived(spec, dd, b, who, sizeof who);
+    return attn_fail(ATTN_ERR_SHAPE, "%s: dimension %s %s (%s)", spec->name,
+                     dd->text,
+                     rc == DERIVED_INEXACT ? "is not a whole number"
+                     : rc == DERIVED_ZERO  ? "divides by zero"
+                                           : "overflows 64 bits",
+                     who);
+  }
+  for (int a = 0; a < spec->num_args; ++a) {
+    const attn_arg_spec *arg = &spec->args[a];
+    for (int d = 0; d < arg->rank; ++d) {
+      const attn_dim_spec *ds = &arg->dims[d];
+      if (ds->sym != ATTN_DIM_DERIVED || ds->value < 0 ||
+          ds->value >= spec->num_derived)
+        continue;
+      const attn_derived_dim *dd = &spec->derived[ds->value];
+      if (eval_derived(spec, dd, b, &v) != DERIVED_OK || tensors[a]->shape[d] == v)
+        continue;
+      describe_derived(spec, dd, b, who, sizeof who);
+      return attn_fail(ATTN_ERR_SHAPE, "%s: argument '%s' dimension %d (%s) is "
+                       "%lld but %s = %lld (%s)", spec->name, arg->name, d,
+                       dd->text, (long long)tensors[a]->shape[d], dd->text,
+                       (long long)v, who);
+    }
+  }
+  return ATTN_OK;
+}
+
 int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors,
                  halide_buffer_t *buffers, halide_dimension_t *dims) {
-  int64_t bound[ATTN_MAX_SYMBOLS];
-  int bound_by[ATTN_MAX_SYMBOLS];
+  attn_bindings binding;
+  int64_t *bound = binding.value;
+  int *bound_by = binding.by;
   for (int s = 0; s < spec->num_symbols && s < ATTN_MAX_SYMBOLS; ++s)
     bound_by[s] = -1;
   last_error[0] = '\0';
@@ -144,7 +266,7 @@ int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors
                          "size %lld, outside [0, 2^30)", spec->name, arg->name,
                          d, (long long)extent);
       if (ds->sym == ATTN_DIM_DERIVED) {
-        /* E/8 and the like: Halide checks the buffer against its inputs. */
+        /* E/8 and the like: checked once every symbol is bound. */
       } else if (ds->sym == ATTN_DIM_LITERAL) {
         if (extent != ds->value)
           return attn_fail(ATTN_ERR_SHAPE, "%s: argument '%s' dimension %d is "
@@ -153,6 +275,7 @@ int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors
       } else if (bound_by[ds->sym] < 0) {
         bound[ds->sym] = extent;
         bound_by[ds->sym] = a;
+        binding.axis[ds->sym] = d;
       } else if (bound[ds->sym] != extent) {
         return attn_fail(ATTN_ERR_SHAPE, "%s: argument '%s' dimension %d (%s) "
                          "is %lld but '%s' binds %s = %lld", spec->name,
@@ -188,7 +311,7 @@ int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors
     b->dimensions = arg->rank;
     b->dim = hd;
   }
-  return ATTN_OK;
+  return check_derived(spec, tensors, &binding);
 }
 
 /* 1 when every output has no element: the call has nothing to compute

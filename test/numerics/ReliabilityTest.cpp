@@ -112,6 +112,70 @@ TEST_F(Reliability, GlobalTokensBesideANarrowWindow) {
   }
 }
 
+TEST_F(Reliability, WindowsReachingPast2To20Positions) {
+  struct Case {
+    const char *name;
+    Kernel4 kernel;
+    int64_t left, right, dil;
+    std::vector<int64_t> globals;
+  };
+  const Case cases[] = {
+      {"window_far_dilated", window_far_dilated, int64_t(1) << 40,
+       (int64_t(1) << 32) + 1, 3, {}},
+      {"window_below_2_30", window_below_2_30, (1 << 30) - 1, (1 << 30) - 1, 1,
+       {}},
+      {"window_near_2_30", window_near_2_30, (1 << 30) - 5, (1 << 30) - 5, 1,
+       {1, 4294967299LL}},
+      {"window_reach_2_26", window_reach_2_26, (1 << 25) - 1, (1 << 25) - 1, 2,
+       {}},
+  };
+  for (const Case &c : cases)
+    for (int64_t L : {1, 7, 48, 130}) {
+      Qkv t(rng, 2, 2, L, 16);
+      ASSERT_EQ(t.run(c.kernel), 0) << c.name << ": " << attn_last_error();
+      EXPECT_LE(ref::maxAbsDiff(t.out, ref::windowed(t.q, t.k, t.v, c.left,
+                                                     c.right, c.dil, c.globals)),
+                kTolerance)
+          << c.name << ", L = " << L;
+    }
+}
+
+TEST_F(Reliability, MergeHeadsIntoAProductDimension) {
+  Tensor x = random(rng, {2, 3, 7, 5}), out({2, 7, 15});
+  attn_tensor tx = view(x), to = view(out);
+  ASSERT_EQ(merged_product(&tx, &to), 0) << attn_last_error();
+  EXPECT_EQ(ref::maxAbsDiff(out, ref::mergeHeads(x)), 0.0);
+}
+
+TEST_F(Reliability, SplitAndMergeALiteralWidth) {
+  Tensor x = random(rng, {2, 9, 24}), out({2, 9, 24});
+  for (int64_t heads : {1, 3, 8, 24}) {
+    Tensor h({heads});
+    attn_tensor tx = view(x), th = view(h), to = view(out);
+    ASSERT_EQ(literal_width_heads(&tx, &th, &to), 0) << attn_last_error();
+    EXPECT_EQ(ref::maxAbsDiff(out, x), 0.0) << heads << " heads";
+  }
+  Tensor h5({5});
+  attn_tensor tx = view(x), th = view(h5), to = view(out);
+  EXPECT_EQ(literal_width_heads(&tx, &th, &to), ATTN_ERR_SHAPE);
+  EXPECT_STREQ(attn_last_error(), "literal_width_heads: dimension 24/H is not "
+                                  "a whole number (H = 5 from 'heads' "
+                                  "dimension 0)");
+}
+
+TEST_F(Reliability, LambdaParameterShadowsTheBinderOfADimension) {
+  for (int64_t L : {1, 6, 40}) {
+    Qkv t(rng, 3, 2, L, 16);
+    ASSERT_EQ(t.run(shadowed_binder), 0) << attn_last_error();
+    auto mask = [L](int64_t b, int64_t, int64_t i, int64_t j) {
+      return j <= i + b && j < L - 2;
+    };
+    EXPECT_LE(ref::maxAbsDiff(t.out, ref::attend(t.q, t.k, t.v, t.scale(), mask)),
+              kTolerance)
+        << "L = " << L;
+  }
+}
+
 TEST_F(Reliability, UserNamesDoNotCollideWithGeneratedOnes) {
   // Parameters named like the old wrapper's spec, a C keyword, a runtime
   // type and a generated argument name.

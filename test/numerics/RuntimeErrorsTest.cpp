@@ -129,6 +129,39 @@ TEST_F(RuntimeErrors, DeclaredLiteralDimensions) {
               "dense_block: argument 'w' dimension 1 is 31, declared 32");
 }
 
+TEST_F(RuntimeErrors, DerivedOutputDimensionIsChecked) {
+  // split_four: x f32[B, L, E] -> f32[B, 4, L, E/4]; E = 24 makes E/4 = 6.
+  Tensor x = random(rng, {2, 5, 24}), wide({2, 4, 5, 5});
+  attn_tensor tx = view(x), tw = view(wide);
+  expectError(split_four(&tx, &tw), ATTN_ERR_SHAPE,
+              "split_four: argument 'out' dimension 3 (E/4) is 5 but E/4 = 6 "
+              "(E = 24 from 'x' dimension 2)");
+  Tensor fewer({2, 3, 5, 6});
+  attn_tensor tf = view(fewer);
+  expectError(split_four(&tx, &tf), ATTN_ERR_SHAPE,
+              "argument 'out' dimension 1 is 3, declared 4");
+}
+
+TEST_F(RuntimeErrors, HeadsMustDivideTheWidth) {
+  Tensor x = random(rng, {2, 5, 10}), out({2, 4, 5, 2});
+  attn_tensor tx = view(x), to = view(out);
+  expectError(split_four(&tx, &to), ATTN_ERR_SHAPE,
+              "split_four: dimension E/4 is not a whole number (E = 10 from "
+              "'x' dimension 2)");
+  // A head count bound at run time: E/H with H from 'heads'.
+  Tensor heads({4}), out2({2, 4, 5, 2});
+  attn_tensor th = view(heads), to2 = view(out2);
+  expectError(split_symbolic(&tx, &th, &to2), ATTN_ERR_SHAPE,
+              "split_symbolic: dimension E/H is not a whole number (E = 10 "
+              "from 'x' dimension 2, H = 4 from 'heads' dimension 0)");
+  float scratch[2];
+  int64_t noHeads[] = {0}, emptyOut[] = {2, 0, 5, 0};
+  attn_tensor tn = attn_make_tensor(&scratch[0], ATTN_F32, 1, noHeads);
+  attn_tensor to0 = attn_make_tensor(&scratch[1], ATTN_F32, 4, emptyOut);
+  expectError(split_symbolic(&tx, &tn, &to0), ATTN_ERR_SHAPE,
+              "split_symbolic: dimension E/H divides by zero");
+}
+
 TEST_F(RuntimeErrors, EmptySequenceIsANoOp) {
   int64_t shape[] = {2, 3, 0, 16};
   attn_tensor eq = attn_make_tensor(q.data.data(), ATTN_F32, 4, shape);

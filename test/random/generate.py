@@ -39,8 +39,8 @@ import os
 import random
 import sys
 
-# Valid-program features that can be switched off (each is a known attnc bug
-# at the time of writing; remove it from ATTNC_RANDOM_EXCLUDE once fixed).
+# Valid-program features that can be switched off (each was an attnc bug
+# when it was written; ATTNC_RANDOM_KNOWN_BUGS lists those still open).
 FEATURES = {
     'divzero': 'integer / and % in mask/score functions whose divisor can be 0 '
                '(documented result 0; attnc kernels die with SIGFPE)',
@@ -54,23 +54,24 @@ FEATURES = {
                    'overflowed during constant folding)',
     'bigextent': 'windowed_attend left or right = 2^30 - 1, just below the '
                  'documented "whole sequence" threshold, or left and right '
-                 'both >= 2^30 with dilation >= 3 (wrong results)',
+                 'both >= 2^30 with dilation >= 3 (gave wrong results: '
+                 'Halide\'s bounds arithmetic overflowed on the extents)',
     'neginf': 'score functions that give -inf for some keys (log(0)): such a '
               'key counts as masked',
     'alias': 'an output passed in the memory of an input of the same shape '
              '(out = q): as if every input were read first',
     'dimprod': "result types spelled with a product H*D, as merge_heads "
-               "produces (attnc parses H*D as D*H and rejects the program)",
+               "produces (attnc parsed H*D as D*H and rejected the program)",
     'litsplit': 'merge_heads(split_heads(x, heads = H)) on a literal model '
-                'width (attnc infers a named dimension "24" that never '
-                'equals the literal 24)',
+                'width (attnc inferred a named dimension "24" that never '
+                'equalled the literal 24)',
     'stridedinner': 'tensors passed with a non-unit innermost stride (README: '
                     '"or any strides"; the runtime hands them to Halide, which '
                     'requires stride 1)',
     'shadowbind': 'a lambda parameter named like the kernel parameter that '
                   'binds a dimension the lambda reads, e.g. mask = (q, h, i, '
-                  'j) => j < L with L bound by q (attnc emits tensor.dim of '
-                  'the lambda parameter and fails to verify)',
+                  'j) => j < L with L bound by q (attnc emitted tensor.dim '
+                  'of the lambda parameter and failed to verify)',
     'divconst': 'integer division by a positive literal that is not a power '
                 'of two, e.g. i / 3 (Halide 14 div_round_to_zero by such a '
                 'constant is wrong for every dividend)',

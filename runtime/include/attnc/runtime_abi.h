@@ -21,8 +21,10 @@ extern "C" {
 enum { ATTN_MAX_ARGS = 64, ATTN_MAX_SYMBOLS = 64 };
 
 /* One dimension as declared: symbol number `sym` (>= 0), a literal `value`
- * (sym = ATTN_DIM_LITERAL) or a derived size such as E/8, which the kernel's
- * own bounds checks cover (sym = ATTN_DIM_DERIVED). */
+ * (sym = ATTN_DIM_LITERAL) or a derived size such as E/8 or H*D
+ * (sym = ATTN_DIM_DERIVED, `value` its index in attn_kernel_spec.derived, or
+ * -1 when attnc could not read it: then only the kernel's own bounds checks
+ * cover it). */
 enum { ATTN_DIM_LITERAL = -1, ATTN_DIM_DERIVED = -2 };
 typedef struct attn_dim_spec {
   int32_t sym;
@@ -36,6 +38,23 @@ typedef struct attn_dim_spec {
 enum { ATTN_VALUES_ANY = 0, ATTN_VALUES_PERMUTATION = -1 };
 /* The largest bucket value sort_chunk's counting sort accepts. */
 enum { ATTN_MAX_BUCKET_VALUE = 65535 };
+
+/* A derived dimension as a postfix program over the symbols: push symbol
+ * `value`, push literal `value`, multiply, divide (exactly: a remainder is
+ * an error, as is a zero divisor). */
+enum { ATTN_DERIVED_SYMBOL = 0, ATTN_DERIVED_LITERAL = 1, ATTN_DERIVED_MUL = 2,
+       ATTN_DERIVED_DIV = 3 };
+enum { ATTN_MAX_DERIVED_OPS = 32 };
+typedef struct attn_derived_op {
+  int32_t op;
+  int64_t value;
+} attn_derived_op;
+
+typedef struct attn_derived_dim {
+  const char *text; /* as declared, e.g. "E/H" */
+  int32_t num_ops;
+  const attn_derived_op *ops;
+} attn_derived_dim;
 
 typedef struct attn_arg_spec {
   const char *name;
@@ -76,6 +95,11 @@ typedef struct attn_kernel_spec {
   const char *const *symbols; /* names, for messages */
   int32_t num_variants;
   const attn_variant *variants; /* best first */
+  /* Derived dimensions: those of the arguments, then ones the kernel needs
+   * to divide exactly (split_heads of a width into heads); every one is
+   * evaluated once all symbols are bound. */
+  int32_t num_derived;
+  const attn_derived_dim *derived;
 } attn_kernel_spec;
 
 /* What every generated kernel function does: checks the tensors, picks the
@@ -88,7 +112,7 @@ int attn_invoke(const attn_kernel_spec *spec, const attn_tensor *const *tensors)
 void attn_register_kernel(const attn_kernel_spec *spec);
 
 /* Checks every tensor against the spec (null pointers, rank, dtype, device,
- * literal and symbolic dimensions, strides) and fills one halide_buffer_t
+ * literal, symbolic and derived dimensions, strides) and fills one halide_buffer_t
  * per argument (dims in `dims`, ATTN_MAX_RANK per argument). Returns 0 or an
  * attn_status with the message stored for attn_last_error(). */
 int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors,

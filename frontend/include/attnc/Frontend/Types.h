@@ -2,8 +2,9 @@
 //
 // A dimension is either a literal (known at compile time) or symbolic (a name
 // bound when the kernel is called, or an expression of names such as `E/8`
-// after split_heads). Two dimensions agree when both literals are equal or
-// both symbols read the same; anything else is a conflict the user must fix.
+// after split_heads, `H*D` after merge_heads). Two dimensions agree when both
+// literals are equal or both symbols are the same product and quotient of
+// names (`H*D` and `D*H`); anything else is a conflict the user must fix.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_FRONTEND_TYPES_H
@@ -28,15 +29,15 @@ struct Dim {
   static Dim named(std::string s) { return Dim{kSymbolic, std::move(s)}; }
   bool isStatic() const { return value >= 0; }
   std::string str() const;
-  bool operator==(const Dim &o) const {
-    return isStatic() == o.isStatic() &&
-           (isStatic() ? value == o.value : sym == o.sym);
-  }
+  /// Literals by value; symbols as products and quotients of names (H*D
+  /// equals D*H, (E/H)*H is E).
+  bool operator==(const Dim &o) const;
   bool operator!=(const Dim &o) const { return !(*this == o); }
 };
 
-/// a·b and a/b, folded when both are literals, simplified for the
-/// split_heads/merge_heads round trip ((E/H)·H = E).
+/// a·b and a/b, folded when both are literals, otherwise simplified as a
+/// monomial with exact division: (E/H)·H = E, (24/H)·H = 24, H·D spelled
+/// with its factors in order of first appearance.
 Dim mulDims(const Dim &a, const Dim &b);
 Dim divDims(const Dim &a, const Dim &b);
 

@@ -19,6 +19,9 @@ namespace attnc::attn {
 inline constexpr const char *kTargetAttrName = "attn.target";
 inline constexpr const char *kMaskAttrName = "attn.mask";
 inline constexpr const char *kScheduleAttrName = "attn.schedule";
+/// On a kernel's func.func: derived dimensions ("E/H") whose divisions must
+/// be exact at run time (split_heads), set by MLIRGen.
+inline constexpr const char *kExactAttrName = "attn.exact";
 } // namespace attnc::attn
 
 #endif
