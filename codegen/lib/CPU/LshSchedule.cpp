@@ -125,7 +125,9 @@ void attnc::codegen::cpu::scheduleCombineRounds(CombineFuncs &f, int lanes) {
       .vectorize(f.i, lanes, RoundUp);
   f.weightSum.compute_at(f.result, io).vectorize(f.i, lanes, RoundUp);
   f.weightSum.update().vectorize(f.i, lanes, RoundUp);
-  f.acc.compute_at(f.result, ii).vectorize(f.x, lanes, Guard);
+  // Stored per block: a row's accumulator is not a heap allocation per row.
+  f.acc.store_at(f.result, io).compute_at(f.result, ii)
+      .vectorize(f.x, lanes, Guard);
   f.acc.update().vectorize(f.x, lanes, Guard);
 }
 
