@@ -138,8 +138,14 @@ void attnc::codegen::cpu::fuseLshChain(
   // each head's sorted outputs, positions and scales — and the hashing and
   // sorting feeding them — are computed inside that loop, chunks in
   // parallel, so one head's O(R·L·(D+1)) lives at a time.
-  std::vector<H::Func> perHead = {chunked.result, chunked.posFlat,
-                                  chunked.keyScale};
+  // The largest, R·L·(E+1) floats per head, is allocated once per batch
+  // entry and folded to one head: an allocation per head of this size is
+  // fresh pages from the kernel each time (faulted in, zeroed, unmapped),
+  // which at L = 65536 cost as much as writing the results.
+  chunked.result.store_at(combine.result, combine.b)
+      .compute_at(combine.result, combine.h)
+      .fold_storage(chunked.h, 1);
+  std::vector<H::Func> perHead = {chunked.posFlat, chunked.keyScale};
   if (chunked.inverted)
     perHead.push_back(chunked.undo);
   perHead.insert(perHead.end(), perHeadProducers.begin(),
