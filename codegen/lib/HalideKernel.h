@@ -15,7 +15,6 @@
 #include "llvm/ADT/DenseMap.h"
 
 #include <functional>
-#include <optional>
 #include <vector>
 
 namespace attnc {
@@ -25,9 +24,6 @@ struct TensorValue {
   Halide::Func func;
   std::vector<Halide::Expr> shape; // outermost first
   Halide::Type type;
-  /// The kernel argument this value is, if it is one (its buffer can be
-  /// handed to runtime helpers, e.g. to prefetch rows).
-  std::optional<Halide::ImageParam> param;
   int rank() const { return int(shape.size()); }
   /// Calls the Func with indices given outermost first.
   Halide::Expr at(const std::vector<Halide::Expr> &outermostFirst) const;

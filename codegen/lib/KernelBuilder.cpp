@@ -220,7 +220,7 @@ FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
     std::string name = nameAttr ? nameAttr.str() : "arg" + std::to_string(idx);
     H::ImageParam ip(halideType(type.getElementType()), int(type.getRank()),
                      name);
-    TensorValue tv{H::Func(ip), {}, ip.type(), ip};
+    TensorValue tv{H::Func(ip), {}, ip.type()};
     for (int64_t d = 0; d < type.getRank(); ++d)
       tv.shape.push_back(ip.dim(int(type.getRank() - 1 - d)).extent());
     values.tensors[arg] = tv;

@@ -33,20 +33,6 @@ constexpr float kCausalMasked = -1e9f;
 constexpr float kSelfMasked = -1e5f;
 constexpr float kKeyNormEps = 1e-6f;
 
-/// A call that prefetches row `row` of head (h, b) of `t` when `t` is a
-/// kernel argument, returning 0; else the constant 0. Not pure: it must
-/// not be hoisted or merged.
-H::Expr prefetchRow(const TensorValue &t, H::Expr row, H::Expr h, H::Expr b) {
-  if (!t.param)
-    return H::Expr(0);
-  H::Expr buffer = H::Internal::Variable::make(
-      H::type_of<struct halide_buffer_t *>(), t.param->name() + ".buffer",
-      t.param->parameter());
-  return H::Internal::Call::make(H::Int(32), "attn_rt_prefetch_row",
-                                 {buffer, row, h, b},
-                                 H::Internal::Call::Extern);
-}
-
 } // namespace
 
 FailureOr<HashFuncs> attnc::codegen::defineHashBucket(attn::HashBucketOp op,
@@ -202,27 +188,9 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
   H::Expr keyEntry = entry(keyChunk, j % C);
   H::Expr keyLive = j < f.keySlots && j % C < S && keyEntry < RL &&
                     (!shortMode || j / C == before);
-  // While a chunk's key positions are computed, the rows that slot j of
-  // the *next* chunk's neighbourhood will gather are prefetched (each call
-  // returns 0): the next iteration's gathers then hit the cache instead of
-  // stalling on scattered rows.
-  H::Expr nextEntry = entry((c + 1 + (j / C - before)) % f.numChunks, j % C);
-  H::Expr nextPos =
-      H::clamp(f.posFlat(H::clamp(nextEntry, 0, RL - 1), h, b), 0, L - 1);
-  H::Expr prefetch = prefetchRow(k, nextPos, h, b) +
-                     prefetchRow(v, nextPos, h, b);
-  if (op.getQ() != op.getK())
-    prefetch = prefetch + prefetchRow(q, nextPos, h, b);
-  // Only the newest neighbour of the next chunk is new to the cache (the
-  // others are this chunk's); if_then_else is lazy, unlike select.
-  prefetch = H::Internal::Call::make(
-      H::Int(32), H::Internal::Call::if_then_else,
-      {j / C == neighbours - 1, prefetch, H::Expr(0)},
-      H::Internal::Call::PureIntrinsic);
   f.keyPos = H::Func("lsh_key_pos");
-  f.keyPos(j, c, h, b) =
-      H::select(keyLive, f.posFlat(H::clamp(keyEntry, 0, RL - 1), h, b), -1) +
-      prefetch;
+  f.keyPos(j, c, h, b) = H::select(
+      keyLive, f.posFlat(H::clamp(keyEntry, 0, RL - 1), h, b), -1);
 
   // Queries of a chunk, transposed (slots innermost).
   f.qT = H::Func("lsh_q_t");

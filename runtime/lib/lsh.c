@@ -134,27 +134,3 @@ int attn_rt_sort_chunk(halide_buffer_t *buckets, int32_t length,
   free(scratch);
   return 0;
 }
-
-/*---------------------------------------------------------------------------
- * Prefetch for chunked_attend's gathers
- *-------------------------------------------------------------------------*/
-
-int32_t attn_rt_prefetch_row(const halide_buffer_t *buf, int32_t row,
-                             int32_t h, int32_t b) {
-  if (!buf || !buf->host || buf->dimensions != 4)
-    return 0;
-  const halide_dimension_t *d = buf->dim;
-  if (row < d[1].min || row >= d[1].min + d[1].extent || h < d[2].min ||
-      h >= d[2].min + d[2].extent || b < d[3].min ||
-      b >= d[3].min + d[3].extent)
-    return 0;
-  int64_t elem = (buf->type.bits + 7) / 8;
-  const char *p = (const char *)buf->host +
-                  elem * ((int64_t)(row - d[1].min) * d[1].stride +
-                          (int64_t)(h - d[2].min) * d[2].stride +
-                          (int64_t)(b - d[3].min) * d[3].stride);
-  int64_t bytes = elem * (int64_t)d[0].extent * (d[0].stride ? d[0].stride : 1);
-  for (int64_t off = 0; off < bytes; off += 64)
-    __builtin_prefetch(p + off, 0, 1); /* to L2: L1 holds the current chunk */
-  return 0;
-}

@@ -132,14 +132,6 @@ int attn_check_values(const attn_kernel_spec *spec,
 int attn_rt_sort_chunk(halide_buffer_t *buckets, int32_t length,
                        halide_buffer_t *order, halide_buffer_t *undo);
 
-/* Prefetches row `row` of head (h, b) of a 4-D [B, H, L, D] buffer (Halide
- * order: D innermost) into the caches; returns 0. chunked_attend calls it
- * for the rows the next chunk will gather, so that the scattered loads of
- * LSH attention overlap the current chunk's arithmetic. Out-of-range rows
- * are ignored. */
-int32_t attn_rt_prefetch_row(const halide_buffer_t *buf, int32_t row,
-                             int32_t h, int32_t b);
-
 /* Philox-4x32-10 of `counter` under `key` (for tests of the generator). */
 void attn_philox4x32_10(const uint32_t counter[4], const uint32_t key[2],
                         uint32_t out[4]);
