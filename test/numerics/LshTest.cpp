@@ -251,7 +251,8 @@ TEST(LshChunked, OrderThatIsNotAPermutationIsAnError) {
   Tensor q({1, 1, 6, 4}), v({1, 1, 6, 4});
   Tensor out({1, 1, 2, 6, 4}), lse({1, 1, 2, 6});
   for (int variant = 0; variant < 2; ++variant) {
-    IndexTensor order = randomOrder(*new std::mt19937(3), 1, 1, 2, 6);
+    std::mt19937 rng(3);
+    IndexTensor order = randomOrder(rng, 1, 1, 2, 6);
     if (variant == 0)
       order.at({0, 0, 1, 4}) = order.at({0, 0, 1, 2}); // a repeat
     else
