@@ -99,7 +99,7 @@ SortFuncs defineSortChunk(attn::SortChunkOp op, ValueTable &values);
 /// chunked_attend: rows are (slot t, chunk c) of the sorted sequence;
 /// `result` holds per row the output (columns < E) and the lse (column E).
 struct ChunkedFuncs {
-  int32_t chunk = 0, keySlots = 0;
+  int32_t keySlots = 0; // (before + 1 + after)·C
   Halide::Expr numChunks;
   bool inverted = false; // undo computed here from order
   Halide::Func posFlat, undo, kf, keySq, keyScale, queryPos, keyPos, qT, dot,

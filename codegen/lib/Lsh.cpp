@@ -126,7 +126,6 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
   const int32_t C = int32_t(op.getChunk());
   const int32_t before = int32_t(op.getBefore());
   const int32_t neighbours = int32_t(op.getBefore() + 1 + op.getAfter());
-  f.chunk = C;
   f.keySlots = neighbours * C;
   H::Expr RL = R * L;
 

@@ -36,12 +36,6 @@ static void philox4x32_10(uint32_t ctr[4], uint32_t k0, uint32_t k1) {
   }
 }
 
-void attn_philox4x32_10(const uint32_t counter[4], const uint32_t key[2],
-                        uint32_t out[4]) {
-  memcpy(out, counter, 4 * sizeof(uint32_t));
-  philox4x32_10(out, key[0], key[1]);
-}
-
 float attn_lsh_rotation(uint64_t seed, uint32_t h, uint32_t d, uint32_t r,
                         uint32_t n) {
   uint32_t x[4] = {n, r, d, h};

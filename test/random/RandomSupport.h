@@ -291,28 +291,15 @@ inline Tensor reluRef(const Tensor &x) {
   return ref::map(x, [](double t) { return t > 0 ? t : 0.0; });
 }
 
-/// Trailing broadcasting: the operand of lower rank repeats over the other's
-/// leading dimensions; the result has the shape of the higher-rank operand
-/// (the left one at equal rank).
-template <class F>
-Tensor broadcastRef(const Tensor &a, const Tensor &b, F f) {
-  bool aLonger = a.shape.size() >= b.shape.size();
-  const Tensor &longer = aLonger ? a : b, &shorter = aLonger ? b : a;
-  Tensor out(longer.shape);
-  for (size_t i = 0; i < longer.data.size(); ++i) {
-    double l = longer.data[i], s = shorter.data[i % shorter.data.size()];
-    out.data[i] = float(aLonger ? f(l, s) : f(s, l));
-  }
-  return out;
-}
+/// Trailing broadcasting, as ref::zip defines it.
 inline Tensor addRef(const Tensor &a, const Tensor &b) {
-  return broadcastRef(a, b, [](double x, double y) { return x + y; });
+  return ref::zip(a, b, [](double x, double y) { return x + y; });
 }
 inline Tensor subRef(const Tensor &a, const Tensor &b) {
-  return broadcastRef(a, b, [](double x, double y) { return x - y; });
+  return ref::zip(a, b, [](double x, double y) { return x - y; });
 }
 inline Tensor mulRef(const Tensor &a, const Tensor &b) {
-  return broadcastRef(a, b, [](double x, double y) { return x * y; });
+  return ref::zip(a, b, [](double x, double y) { return x * y; });
 }
 
 inline std::string indexString(const std::vector<int64_t> &shape, size_t flat) {

@@ -10,31 +10,16 @@
 
 using namespace attnc::ref;
 
-static int64_t numel(const std::vector<int64_t> &shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
 IndexTensor::IndexTensor(std::vector<int64_t> s, int32_t fill)
     : shape(std::move(s)) {
-  data.assign(size_t(numel(shape)), fill);
-}
-
-static int64_t offsetOf(const std::vector<int64_t> &shape,
-                        std::initializer_list<int64_t> idx) {
-  int64_t off = 0, k = 0;
-  for (int64_t i : idx)
-    off = off * shape[size_t(k++)] + i;
-  return off;
+  data.assign(size_t(elementCount(shape)), fill);
 }
 
 int32_t &IndexTensor::at(std::initializer_list<int64_t> idx) {
-  return data[size_t(offsetOf(shape, idx))];
+  return data[size_t(rowMajorOffset(shape, idx))];
 }
 int32_t IndexTensor::at(std::initializer_list<int64_t> idx) const {
-  return data[size_t(offsetOf(shape, idx))];
+  return data[size_t(rowMajorOffset(shape, idx))];
 }
 
 //===----------------------------------------------------------------------===//

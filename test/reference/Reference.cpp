@@ -7,26 +7,30 @@
 
 using namespace attnc::ref;
 
-Tensor::Tensor(std::vector<int64_t> s, float fill) : shape(std::move(s)) {
+int64_t attnc::ref::elementCount(const std::vector<int64_t> &shape) {
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;
-  data.assign(size_t(n), fill);
+  return n;
 }
 
-static int64_t offset(const std::vector<int64_t> &shape,
-                      std::initializer_list<int64_t> idx) {
+int64_t attnc::ref::rowMajorOffset(const std::vector<int64_t> &shape,
+                                   std::initializer_list<int64_t> idx) {
   int64_t off = 0, k = 0;
   for (int64_t i : idx)
     off = off * shape[size_t(k++)] + i;
   return off;
 }
 
+Tensor::Tensor(std::vector<int64_t> s, float fill) : shape(std::move(s)) {
+  data.assign(size_t(elementCount(shape)), fill);
+}
+
 float &Tensor::at(std::initializer_list<int64_t> idx) {
-  return data[size_t(offset(shape, idx))];
+  return data[size_t(rowMajorOffset(shape, idx))];
 }
 float Tensor::at(std::initializer_list<int64_t> idx) const {
-  return data[size_t(offset(shape, idx))];
+  return data[size_t(rowMajorOffset(shape, idx))];
 }
 
 void Tensor::randomize(std::mt19937 &rng, float lo, float hi) {
@@ -146,8 +150,11 @@ Tensor attnc::ref::map(const Tensor &x, const std::function<double(double)> &f) 
 
 Tensor attnc::ref::zip(const Tensor &a, const Tensor &b,
                        const std::function<double(double, double)> &f) {
-  // The shorter operand repeats over the longer one's leading dimensions.
-  bool aLonger = a.size() >= b.size();
+  // Trailing broadcasting: the operand of lower rank repeats over the
+  // other's leading dimensions; the result has the higher-rank operand's
+  // shape (the left one at equal rank) — also when leading dimensions are 1
+  // and both hold as many elements.
+  bool aLonger = a.shape.size() >= b.shape.size();
   const Tensor &longer = aLonger ? a : b, &shorter = aLonger ? b : a;
   Tensor out(longer.shape);
   for (size_t i = 0; i < longer.data.size(); ++i) {

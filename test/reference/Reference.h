@@ -14,6 +14,12 @@
 
 namespace attnc::ref {
 
+/// Elements of a tensor of `shape`, and the row-major offset of `idx`
+/// (outermost first) in it.
+int64_t elementCount(const std::vector<int64_t> &shape);
+int64_t rowMajorOffset(const std::vector<int64_t> &shape,
+                       std::initializer_list<int64_t> idx);
+
 /// A dense row-major tensor, shape outermost first.
 struct Tensor {
   std::vector<int64_t> shape;

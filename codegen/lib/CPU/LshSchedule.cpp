@@ -70,7 +70,7 @@ void attnc::codegen::cpu::scheduleChunkedAttend(ChunkedFuncs &f,
   // block the chunks run in order, and the gathered keys and values of
   // chunk u slide: each chunk of the block gathers only its newest
   // neighbour.
-  H::Var cb("cb"), ci("ci"), blk("blk"), chb("chb");
+  H::Var cb("cb"), ci("ci"), blk("blk");
   f.result.compute_root()
       .reorder(f.x, f.t, f.c, f.h, f.b)
       .split(f.c, cb, ci, kChunksPerTask, Guard);
@@ -81,22 +81,22 @@ void attnc::codegen::cpu::scheduleChunkedAttend(ChunkedFuncs &f,
     f.result.fuse(cb, f.h, ch).fuse(ch, f.b, blk);
   }
   f.result.parallel(blk).vectorize(f.x, VW, Guard);
-  chb = ci;
+  // Everything else per chunk.
   f.keys.store_at(f.result, blk).compute_at(f.result, ci)
       .vectorize(f.d, VW, RoundUp);
   f.values.store_at(f.result, blk).compute_at(f.result, ci)
       .vectorize(f.x, VW, RoundUp);
-  f.queryPos.compute_at(f.result, chb);
-  f.keyPos.compute_at(f.result, chb);
-  f.qT.compute_at(f.result, chb).vectorize(f.t, VW, RoundUp);
-  registerTile(f.score, f.result, chb, f.dot, f.t, f.j, f.rd.x, VW, W, QR);
-  f.rowMax.compute_at(f.result, chb).vectorize(f.t, VW, RoundUp);
+  f.queryPos.compute_at(f.result, ci);
+  f.keyPos.compute_at(f.result, ci);
+  f.qT.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
+  registerTile(f.score, f.result, ci, f.dot, f.t, f.j, f.rd.x, VW, W, QR);
+  f.rowMax.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
   f.rowMax.update().reorder(f.t, f.rj.x).vectorize(f.t, VW, RoundUp);
-  f.probs.compute_at(f.result, chb).vectorize(f.t, VW, RoundUp);
-  f.rowSum.compute_at(f.result, chb).vectorize(f.t, VW, RoundUp);
+  f.probs.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
+  f.rowSum.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
   f.rowSum.update().reorder(f.t, f.rj.x).vectorize(f.t, VW, RoundUp);
-  f.rowLse.compute_at(f.result, chb).vectorize(f.t, VW, RoundUp);
-  registerTile(f.pvOut, f.result, chb, f.pvAcc, f.x, f.t, f.rj.x, VW, W, QR);
+  f.rowLse.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
+  registerTile(f.pvOut, f.result, ci, f.pvAcc, f.x, f.t, f.rj.x, VW, W, QR);
 }
 
 void attnc::codegen::cpu::scheduleChunkedOutputs(ChunkedFuncs &f, int lanes) {

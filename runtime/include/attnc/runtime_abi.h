@@ -132,10 +132,6 @@ int attn_check_values(const attn_kernel_spec *spec,
 int attn_rt_sort_chunk(halide_buffer_t *buckets, int32_t length,
                        halide_buffer_t *order, halide_buffer_t *undo);
 
-/* Philox-4x32-10 of `counter` under `key` (for tests of the generator). */
-void attn_philox4x32_10(const uint32_t counter[4], const uint32_t key[2],
-                        uint32_t out[4]);
-
 /* Records a message for attn_last_error(); returns `code`. */
 int attn_fail(int code, const char *fmt, ...);
 
