@@ -99,14 +99,14 @@ SortFuncs defineSortChunk(attn::SortChunkOp op, ValueTable &values);
 /// chunked_attend: rows are (slot t, chunk c) of the sorted sequence;
 /// `result` holds per row the output (columns < E) and the lse (column E).
 struct ChunkedFuncs {
-  int32_t keySlots = 0; // (before + 1 + after)·C
   Halide::Expr numChunks;
   bool inverted = false; // undo computed here from order
   Halide::Func posFlat, undo, kf, keySq, keyScale, queryPos, keyPos, qT, dot,
       score, rowMax, probs, rowSum, rowLse, vf, keys, values, pvAcc, pvOut, result, out,
       lse;
-  Halide::Var x{"x"}, t{"t"}, j{"j"}, c{"c"}, i{"i"}, r{"r"}, d{"d"}, h{"h"},
-      b{"b"}, l{"l"};
+  // Key slot (j, n): slot j of neighbour chunk n.
+  Halide::Var x{"x"}, t{"t"}, j{"j"}, n{"n"}, c{"c"}, i{"i"}, r{"r"}, d{"d"},
+      h{"h"}, b{"b"}, l{"l"};
   Halide::RDom ro, rd, rj;
 };
 

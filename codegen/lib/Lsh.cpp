@@ -115,7 +115,7 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
   TensorValue k = values.tensors.lookup(op.getK());
   TensorValue v = values.tensors.lookup(op.getV());
   TensorValue order = values.tensors.lookup(op.getOrder());
-  H::Var x = f.x, t = f.t, j = f.j, c = f.c, i = f.i, r = f.r, d = f.d,
+  H::Var x = f.x, t = f.t, j = f.j, n = f.n, c = f.c, i = f.i, r = f.r, d = f.d,
          h = f.h, b = f.b, l = f.l;
   H::Expr L = q.shape[2], D = q.shape[3], E = v.shape[3], R = order.shape[2];
   if (op.getChunk() > kMaxExtent || op.getBefore() + op.getAfter() >= 64)
@@ -126,7 +126,6 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
   const int32_t C = int32_t(op.getChunk());
   const int32_t before = int32_t(op.getBefore());
   const int32_t neighbours = int32_t(op.getBefore() + 1 + op.getAfter());
-  f.keySlots = neighbours * C;
   H::Expr RL = R * L;
 
   // Segments: chunks of C over the R·L sorted entries, the last one short;
@@ -170,9 +169,11 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
   else
     f.keyScale(l, h, b) = 1.0f;
 
-  // Slot t of chunk c holds entry c·S + t; key slot j of chunk c is slot
-  // j % C of chunk (c + j / C − before) mod chunks (wrapping), or of the
-  // segment itself in short mode. -1 marks an empty slot.
+  // Slot t of chunk c holds entry c·S + t; key slot (j, n) of chunk c is
+  // slot j of its neighbour n, chunk (c + n − before) mod chunks (wrapping),
+  // or of the segment itself in short mode. -1 marks an empty slot. Key
+  // slots are two-dimensional so that consecutive rows of a register tile
+  // are consecutive rows of one gathered chunk (affine addresses).
   auto entry = [&](H::Expr chunk, H::Expr slot) { return chunk * S + slot; };
   H::Expr queryEntry = entry(c, t);
   f.queryPos = H::Func("lsh_query_pos");
@@ -180,15 +181,14 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
       t < S && queryEntry < RL,
       f.posFlat(H::clamp(queryEntry, 0, RL - 1), h, b), -1);
   // Halide's % is Euclidean: a negative neighbour index wraps from the end.
-  // In short mode only the block of the chunk itself (j / C == before)
-  // holds keys.
-  H::Expr keyChunk =
-      H::select(shortMode, c, (c + (j / C - before)) % f.numChunks);
-  H::Expr keyEntry = entry(keyChunk, j % C);
-  H::Expr keyLive = j < f.keySlots && j % C < S && keyEntry < RL &&
-                    (!shortMode || j / C == before);
+  // In short mode only the block of the chunk itself (n == before) holds
+  // keys.
+  H::Expr keyChunk = H::select(shortMode, c, (c + n - before) % f.numChunks);
+  H::Expr keyEntry = entry(keyChunk, j);
+  H::Expr keyLive = j < C && j < S && n < neighbours && keyEntry < RL &&
+                    (!shortMode || n == before);
   f.keyPos = H::Func("lsh_key_pos");
-  f.keyPos(j, c, h, b) = H::select(
+  f.keyPos(j, n, c, h, b) = H::select(
       keyLive, f.posFlat(H::clamp(keyEntry, 0, RL - 1), h, b), -1);
 
   // Queries of a chunk, transposed (slots innermost).
@@ -198,9 +198,9 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
   auto position = [&](H::Expr p) { return H::clamp(p, 0, L - 1); };
   f.qT(t, d, c, h, b) = H::cast<float>(
       q.func(H::clamp(d, 0, D - 1), position(f.queryPos(t, c, h, b)), h, b));
-  H::Expr kp = f.keyPos(j, c, h, b);
+  H::Expr kp = f.keyPos(j, n, c, h, b);
   // The keys (normalised) and values of chunk u mod chunks, gathered into
-  // contiguous rows. Indexed by the unwrapped neighbour index u = c + j/C −
+  // contiguous rows. Indexed by the unwrapped neighbour index u = c + n −
   // before, so that consecutive chunks' needs overlap in u: computed per
   // chunk with storage across a block of chunks, Halide's sliding window
   // gathers each chunk once per block instead of before+1+after times,
@@ -215,38 +215,38 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
       f.kf(d, gatheredPos, h, b) * f.keyScale(gatheredPos, h, b);
   f.values = H::Func("lsh_values");
   f.values(x, t, u, h, b) = f.vf(x, gatheredPos, h, b);
-  auto neighbour = [&](H::Expr slot) { return c + slot / C - before; };
+  auto neighbour = [&](H::Expr n) { return c + n - before; };
   f.dot = H::Func("lsh_qk");
-  f.dot(t, j, c, h, b) = 0.0f;
-  f.dot(t, j, c, h, b) +=
-      f.qT(t, f.rd, c, h, b) * f.keys(f.rd, j % C, neighbour(j), h, b);
+  f.dot(t, j, n, c, h, b) = 0.0f;
+  f.dot(t, j, n, c, h, b) +=
+      f.qT(t, f.rd, c, h, b) * f.keys(f.rd, j, neighbour(n), h, b);
   H::Expr qp = f.queryPos(t, c, h, b);
-  H::Expr s = f.dot(t, j, c, h, b);
+  H::Expr s = f.dot(t, j, n, c, h, b);
   if (op.getCausal())
     s = H::select(qp < kp, kCausalMasked, s);
   if (op.getSelfMask())
     s = H::select(qp == kp, kSelfMasked, s);
   f.score = H::Func("lsh_score");
-  f.score(t, j, c, h, b) = H::select(kp >= 0, s, kLowest);
+  f.score(t, j, n, c, h, b) = H::select(kp >= 0, s, kLowest);
 
   // Softmax over the key slots, queries along the vector.
-  f.rj = H::RDom(0, f.keySlots, "rj");
+  f.rj = H::RDom(0, C, 0, neighbours, "rj");
   f.rowMax = H::Func("lsh_max");
   f.rowMax(t, c, h, b) = kLowest;
   f.rowMax(t, c, h, b) =
-      H::max(f.rowMax(t, c, h, b), f.score(t, f.rj, c, h, b));
+      H::max(f.rowMax(t, c, h, b), f.score(t, f.rj.x, f.rj.y, c, h, b));
   f.probs = H::Func("lsh_p");
-  f.probs(t, j, c, h, b) =
-      softmaxWeight(f.score(t, j, c, h, b), f.rowMax(t, c, h, b));
+  f.probs(t, j, n, c, h, b) =
+      softmaxWeight(f.score(t, j, n, c, h, b), f.rowMax(t, c, h, b));
   f.rowSum = H::Func("lsh_sum");
   f.rowSum(t, c, h, b) = 0.0f;
-  f.rowSum(t, c, h, b) += f.probs(t, f.rj, c, h, b);
+  f.rowSum(t, c, h, b) += f.probs(t, f.rj.x, f.rj.y, c, h, b);
 
   f.pvAcc = H::Func("lsh_pv");
   f.pvAcc(x, t, c, h, b) = 0.0f;
   f.pvAcc(x, t, c, h, b) +=
-      f.probs(t, f.rj, c, h, b) *
-      f.values(x, f.rj % C, neighbour(f.rj), h, b);
+      f.probs(t, f.rj.x, f.rj.y, c, h, b) *
+      f.values(x, f.rj.x, neighbour(f.rj.y), h, b);
   f.pvOut = H::Func("lsh_pv_tile");
   f.pvOut(x, t, c, h, b) = f.pvAcc(x, t, c, h, b);
 

@@ -91,12 +91,13 @@ void attnc::codegen::cpu::scheduleChunkedAttend(ChunkedFuncs &f,
   f.qT.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
   registerTile(f.score, f.result, ci, f.dot, f.t, f.j, f.rd.x, VW, W, QR);
   f.rowMax.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
-  f.rowMax.update().reorder(f.t, f.rj.x).vectorize(f.t, VW, RoundUp);
+  f.rowMax.update().reorder(f.t, f.rj.x, f.rj.y).vectorize(f.t, VW, RoundUp);
   f.probs.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
   f.rowSum.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
-  f.rowSum.update().reorder(f.t, f.rj.x).vectorize(f.t, VW, RoundUp);
+  f.rowSum.update().reorder(f.t, f.rj.x, f.rj.y).vectorize(f.t, VW, RoundUp);
   f.rowLse.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
-  registerTile(f.pvOut, f.result, ci, f.pvAcc, f.x, f.t, f.rj.x, VW, W, QR);
+  registerTile(f.pvOut, f.result, ci, f.pvAcc, f.x, f.t, f.rj.x, VW, W, QR,
+               {}, {f.rj.y});
 }
 
 void attnc::codegen::cpu::scheduleChunkedOutputs(ChunkedFuncs &f, int lanes) {
