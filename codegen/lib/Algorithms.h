@@ -101,9 +101,11 @@ SortFuncs defineSortChunk(attn::SortChunkOp op, ValueTable &values);
 struct ChunkedFuncs {
   Halide::Expr numChunks;
   bool inverted = false; // undo computed here from order
+  bool sharedQK = false;  // q and k one tensor: queries read from keysT
+  Halide::Expr valueWidth; // E
   Halide::Func posFlat, undo, kf, keySq, keyScale, queryPos, keyPos, qT, dot,
-      score, rowMax, probs, rowSum, rowLse, vf, keys, values, pvAcc, pvOut, result, out,
-      lse;
+      keySlotScale, score, rowMax, probs, rowSum, rowLse, vf, keysT, values,
+      pvAcc, pvOut, result, out, lse;
   // Key slot (j, n): slot j of neighbour chunk n.
   Halide::Var x{"x"}, t{"t"}, j{"j"}, n{"n"}, c{"c"}, i{"i"}, r{"r"}, d{"d"},
       h{"h"}, b{"b"}, l{"l"};

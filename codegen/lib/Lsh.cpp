@@ -11,8 +11,9 @@
 //  - chunked_attend: per chunk of the sorted sequence a small dense
 //    attention. Rows are indexed (t, c) — slot t of chunk c — so that
 //    nothing but the chunk's own C × (before+1+after)·C scores exists at a
-//    time; a chunk's queries are gathered transposed (queries innermost),
-//    its keys (normalised) and values gathered into contiguous rows. One
+//    time; a chunk's keys are gathered transposed (slots innermost), raw
+//    (the normalisation scales the scores), and serve as its queries when
+//    q is k; its values are gathered into contiguous rows. One
 //    buffer holds per sorted slot the normalised output row and, in an
 //    extra column E, the row's log-sum-exp; out and lse read it back
 //    through the inverse permutation.
@@ -127,6 +128,7 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
   const int32_t before = int32_t(op.getBefore());
   const int32_t neighbours = int32_t(op.getBefore() + 1 + op.getAfter());
   H::Expr RL = R * L;
+  f.valueWidth = E;
 
   // Segments: chunks of C over the R·L sorted entries, the last one short;
   // or, for a short sequence with full_if_short, one segment per round.
@@ -191,7 +193,7 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
   f.keyPos(j, n, c, h, b) = H::select(
       keyLive, f.posFlat(H::clamp(keyEntry, 0, RL - 1), h, b), -1);
 
-  // Queries of a chunk, transposed (slots innermost).
+  // Queries of a chunk, transposed (slots innermost), when q is not k.
   f.qT = H::Func("lsh_q_t");
   // Positions are loaded values: every use clamps them, which is what
   // bounds Halide's reads (and keeps an empty slot's -1 in range).
@@ -199,29 +201,38 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
   f.qT(t, d, c, h, b) = H::cast<float>(
       q.func(H::clamp(d, 0, D - 1), position(f.queryPos(t, c, h, b)), h, b));
   H::Expr kp = f.keyPos(j, n, c, h, b);
-  // The keys (normalised) and values of chunk u mod chunks, gathered into
-  // contiguous rows. Indexed by the unwrapped neighbour index u = c + n −
-  // before, so that consecutive chunks' needs overlap in u: computed per
-  // chunk with storage across a block of chunks, Halide's sliding window
-  // gathers each chunk once per block instead of before+1+after times,
-  // and the loads from scattered rows overlap in a plain copy loop instead
-  // of stalling the register tiles.
+  // The keys and values of chunk u mod chunks, gathered. Indexed by the
+  // unwrapped neighbour index u = c + n − before, so that consecutive
+  // chunks' needs overlap in u: computed per chunk with storage across a
+  // block of chunks, Halide's sliding window gathers each chunk once per
+  // block instead of before+1+after times, and the loads from scattered
+  // rows overlap in a copy loop instead of stalling the register tiles.
+  // Keys are gathered raw and transposed (slots innermost): a register
+  // tile's key rows are then consecutive floats at each step of the
+  // reduction, and with shared query-keys (q and k one tensor, as in the
+  // Reformer) a chunk's own keys are its queries, so the queries need no
+  // gather of their own. The key normalisation scales the scores instead.
   H::Var u("u"); // unwrapped neighbour chunk
   H::Expr gatheredEntry = entry(u % f.numChunks, t);
   H::Expr gatheredPos =
       position(f.posFlat(H::clamp(gatheredEntry, 0, RL - 1), h, b));
-  f.keys = H::Func("lsh_keys");
-  f.keys(d, t, u, h, b) =
-      f.kf(d, gatheredPos, h, b) * f.keyScale(gatheredPos, h, b);
+  f.keysT = H::Func("lsh_keys_t");
+  f.keysT(t, d, u, h, b) = f.kf(d, gatheredPos, h, b);
   f.values = H::Func("lsh_values");
   f.values(x, t, u, h, b) = f.vf(x, gatheredPos, h, b);
+  f.sharedQK = op.getQ() == op.getK();
   auto neighbour = [&](H::Expr n) { return c + n - before; };
+  H::Expr query =
+      f.sharedQK ? f.keysT(t, f.rd, c, h, b) : f.qT(t, f.rd, c, h, b);
   f.dot = H::Func("lsh_qk");
   f.dot(t, j, n, c, h, b) = 0.0f;
-  f.dot(t, j, n, c, h, b) +=
-      f.qT(t, f.rd, c, h, b) * f.keys(f.rd, j, neighbour(n), h, b);
+  f.dot(t, j, n, c, h, b) += query * f.keysT(j, f.rd, neighbour(n), h, b);
+  f.keySlotScale = H::Func("lsh_key_slot_scale");
+  f.keySlotScale(j, n, c, h, b) = f.keyScale(position(kp), h, b);
   H::Expr qp = f.queryPos(t, c, h, b);
   H::Expr s = f.dot(t, j, n, c, h, b);
+  if (op.getNormalizeKeys())
+    s = s * f.keySlotScale(j, n, c, h, b);
   if (op.getCausal())
     s = H::select(qp < kp, kCausalMasked, s);
   if (op.getSelfMask())

@@ -72,6 +72,7 @@ void attnc::codegen::cpu::scheduleChunkedAttend(ChunkedFuncs &f,
   // neighbour.
   H::Var cb("cb"), ci("ci"), blk("blk");
   f.result.compute_root()
+      .align_storage(f.x, VW)
       .reorder(f.x, f.t, f.c, f.h, f.b)
       .split(f.c, cb, ci, kChunksPerTask, Guard);
   if (perHead) {
@@ -82,13 +83,22 @@ void attnc::codegen::cpu::scheduleChunkedAttend(ChunkedFuncs &f,
   }
   f.result.parallel(blk).vectorize(f.x, VW, Guard);
   // Everything else per chunk.
-  f.keys.store_at(f.result, blk).compute_at(f.result, ci)
-      .vectorize(f.d, VW, RoundUp);
+  f.keysT.store_at(f.result, blk).compute_at(f.result, ci)
+      .vectorize(f.t, VW, RoundUp);
+  // Values rows computed exactly as wide as P·V's register tiles read them
+  // (bounds inference over-approximates the tiles by a vector, which the
+  // copy would fill through a gather per row), stored a vector wider: rows
+  // 256 bytes apart share cache sets every 16 rows.
+  H::Expr valueRow = (f.valueWidth + (W - 1)) / W * W;
   f.values.store_at(f.result, blk).compute_at(f.result, ci)
+      .bound(f.x, 0, valueRow)
+      .align_storage(f.x, valueRow + VW)
       .vectorize(f.x, VW, RoundUp);
   f.queryPos.compute_at(f.result, ci);
   f.keyPos.compute_at(f.result, ci);
-  f.qT.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
+  if (!f.sharedQK)
+    f.qT.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
+  f.keySlotScale.compute_at(f.result, ci);
   registerTile(f.score, f.result, ci, f.dot, f.t, f.j, f.rd.x, VW, W, QR);
   f.rowMax.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
   f.rowMax.update().reorder(f.t, f.rj.x, f.rj.y).vectorize(f.t, VW, RoundUp);
