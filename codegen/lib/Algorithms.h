@@ -69,10 +69,21 @@ struct WindowedFuncs {
   Halide::Var c{"c"}, d{"d"}, i{"i"}, j{"j"}, w{"w"}, g{"g"}, gi{"gi"},
       h{"h"}, b{"b"};
   Halide::RDom rd, taps, keys;      // head dim, candidates, all keys
+  // Band form: query t of block blk against key slot w of the block's band.
+  bool band = false;
+  int blockQueries = 0;
+  Halide::Func kRows, bandDot, bandScore, bandMax, bandProbs, bandSum,
+      bandPv, bandPvOut; // kRows: keys as f32 rows (head dim innermost)
+  Halide::Var t{"t"}, blk{"blk"};
+  Halide::RDom bandSlots;
 };
 
+/// `blockQueries`: the query tile of the schedule; a window without
+/// dilation or global tokens, at most kMaxBandSlots keys wide per block, is
+/// computed as a band (see Windowed.cpp).
 mlir::FailureOr<WindowedFuncs> defineWindowed(attn::WindowedAttendOp op,
-                                              ValueTable &values);
+                                              ValueTable &values,
+                                              int blockQueries);
 
 /// Reformer LSH (Lsh.cpp). hash_bucket: rotations, positions transposed,
 /// the projection (a register-tiled matmul: positions × N/2 per round) and

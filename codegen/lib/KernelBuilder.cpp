@@ -114,7 +114,7 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target,
         auto s = needSchedule(w);
         if (failed(s))
           return failure();
-        auto f = defineWindowed(w, values);
+        auto f = defineWindowed(w, values, int(s->getTileQueries()));
         if (failed(f))
           return failure();
         cpu::scheduleWindowed(*f, *s);

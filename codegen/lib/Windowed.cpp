@@ -15,12 +15,74 @@ using namespace attnc;
 using namespace attnc::codegen;
 namespace H = Halide;
 
+// The band form: a block of B consecutive queries sees, together, the keys
+// from its first query's left edge to its last query's right edge: B +
+// left + right key slots, each the same key for every query of the block.
+// So Q·Kᵀ and P·V are small dense matmuls with a key broadcast per register
+// row (as in full attention) instead of one unaligned vector load per tap
+// and query vector; the slots outside a query's own window are masked,
+// which costs (B − 1)/(B + left + right) of the work (a fifth at 128 + 128,
+// B = 64). For windows without dilation or global tokens up to this many
+// slots; others take the tap form.
+constexpr int64_t kMaxBandSlots = 2048;
+
 // Larger dilations would stage (taps - 1)·dil keys per tile (k_t covers the
 // window's reach): 4096 keeps that below 16 Mi keys for windows of 4096 taps.
 constexpr int64_t kMaxDilation = 4096;
 
+namespace {
+
+// The band form (kMaxBandSlots): rows (t, blk) are query blk·B + t; slot w
+// of block blk is key blk·B − left + w.
+void defineBand(WindowedFuncs &f, const TensorValue &k, int32_t left,
+                int32_t right, int B, H::Expr Lk, H::Expr scale,
+                H::Type outType) {
+  H::Var c = f.c, t = f.t, w = f.w, blk = f.blk, i = f.i, h = f.h, b = f.b;
+  f.kRows = clampedF32(k, "k_rows", f.d, f.j);
+  f.band = true;
+  f.blockQueries = B;
+  const int32_t slots = B + left + right;
+  auto key = [&](H::Expr slot) { return blk * B - left + slot; };
+  H::Expr query = blk * B + t;
+  f.bandDot = H::Func("band_qk");
+  f.bandDot(t, w, blk, h, b) = 0.0f;
+  f.bandDot(t, w, blk, h, b) +=
+      f.qT(query, f.rd, h, b) * f.kRows(f.rd, key(w), h, b);
+  H::Expr offset = key(w) - query;
+  H::Expr live = w < slots && key(w) >= 0 && key(w) < Lk && offset >= -left &&
+                 offset <= right;
+  f.bandScore = H::Func("band_score");
+  f.bandScore(t, w, blk, h, b) =
+      H::select(live, f.bandDot(t, w, blk, h, b) * scale, kLowest);
+  f.bandSlots = H::RDom(0, slots, "band_r");
+  H::RVar r = f.bandSlots.x;
+  f.bandMax = H::Func("band_max");
+  f.bandMax(t, blk, h, b) = kLowest;
+  f.bandMax(t, blk, h, b) =
+      H::max(f.bandMax(t, blk, h, b), f.bandScore(t, r, blk, h, b));
+  f.bandProbs = H::Func("band_p");
+  f.bandProbs(t, w, blk, h, b) =
+      softmaxWeight(f.bandScore(t, w, blk, h, b), f.bandMax(t, blk, h, b));
+  f.bandSum = H::Func("band_sum");
+  f.bandSum(t, blk, h, b) = 0.0f;
+  f.bandSum(t, blk, h, b) += f.bandProbs(t, r, blk, h, b);
+  f.bandPv = H::Func("band_pv");
+  f.bandPv(c, t, blk, h, b) = 0.0f;
+  f.bandPv(c, t, blk, h, b) +=
+      f.bandProbs(t, r, blk, h, b) * f.vf(c, key(r), h, b);
+  f.bandPvOut = H::Func("band_pv_tile");
+  f.bandPvOut(c, t, blk, h, b) = f.bandPv(c, t, blk, h, b);
+  f.result = H::Func("windowed");
+  f.result(c, i, h, b) = H::cast(
+      outType, normalized(f.bandPvOut(c, i % B, i / B, h, b),
+                          f.bandSum(i % B, i / B, h, b), H::Float(32)));
+}
+
+} // namespace
+
 FailureOr<WindowedFuncs>
-attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values) {
+attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values,
+                               int blockQueries) {
   WindowedFuncs f;
   TensorValue q = values.tensors.lookup(op.getQ());
   TensorValue k = values.tensors.lookup(op.getK());
@@ -129,6 +191,12 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values) {
     H::Expr globalScore = H::select(key < Lk && !inWindow,
                                     f.gDot(gc, i, h, b) * scale, kLowest);
     f.score(w, i, h, b) = H::select(w < taps, winScore, globalScore);
+  }
+  if (dil == 1 && G == 0 && blockQueries > 0 &&
+      op.getLeft() + op.getRight() + blockQueries <= kMaxBandSlots) {
+    defineBand(f, k, int32_t(op.getLeft()), int32_t(op.getRight()),
+               blockQueries, Lk, scale, outType);
+    return f;
   }
   f.taps = H::RDom(0, taps + G, "win_r");
   f.softmax = rowSoftmax(f.score, f.taps, f.taps.x, w, i, h, b, "win");

@@ -38,10 +38,26 @@ protected:
   int64_t L() const { return GetParam().L; }
   int64_t D() const { return GetParam().D; }
   double defaultScale() const { return 1.0 / std::sqrt(double(D())); }
+
+  // A kernel `window(q, k, v) -> out` of value width E against the
+  // reference window (left, right), no dilation or global tokens.
+  template <typename Kernel>
+  void checkWindow(Kernel window, int64_t E, int64_t left, int64_t right);
 };
 
 #define EXPECT_KERNEL_OK(call) \
   ASSERT_EQ((call), 0) << attn_last_error()
+
+template <typename Kernel>
+void Numerics::checkWindow(Kernel window, int64_t E, int64_t left,
+                           int64_t right) {
+  Tensor q = random(rng, {B, H, L(), D()}), k = random(rng, {B, H, L(), D()});
+  Tensor v = random(rng, {B, H, L(), E}), out({B, H, L(), E});
+  attn_tensor tq = view(q), tk = view(k), tv = view(v), to = view(out);
+  EXPECT_KERNEL_OK(window(&tq, &tk, &tv, &to));
+  EXPECT_LE(ref::maxAbsDiff(out, ref::windowed(q, k, v, left, right, 1, {})),
+            kTolerance);
+}
 
 TEST_P(Numerics, FullCrossAttention) {
   int64_t S = L() + 5, E = 24; // Lq != Lk, value width != D
@@ -98,13 +114,12 @@ TEST_P(Numerics, WindowWithGlobalsAtBothEnds) {
 }
 
 TEST_P(Numerics, CausalWindowValueWidth) {
-  int64_t E = 20;
-  Tensor q = random(rng, {B, H, L(), D()}), k = random(rng, {B, H, L(), D()});
-  Tensor v = random(rng, {B, H, L(), E}), out({B, H, L(), E});
-  attn_tensor tq = view(q), tk = view(k), tv = view(v), to = view(out);
-  EXPECT_KERNEL_OK(window_causal(&tq, &tk, &tv, &to));
-  EXPECT_LE(ref::maxAbsDiff(out, ref::windowed(q, k, v, 5, 0, 1, {})),
-            kTolerance);
+  checkWindow(window_causal, 20, 5, 0);
+}
+
+// The band form's key slots cross query-block edges on both sides.
+TEST_P(Numerics, BandWindowAcrossBlocks) {
+  checkWindow(window_band, 24, 70, 33);
 }
 
 TEST_P(Numerics, BigBirdBlockLayoutWithEmptyRows) {

@@ -12,8 +12,65 @@ using namespace attnc;
 using namespace attnc::codegen;
 namespace H = Halide;
 
+namespace {
+
+// Tiles (blocks of queries) per parallel task in the band form: a task's
+// buffers are allocated once for its tiles (an allocation per tile of
+// these sizes cost a tenth of the time in malloc and free), and 8 tiles of
+// 64 queries still make 64 tasks per head at L = 4096.
+constexpr int kBandTilesPerTask = 8;
+
+// The band form: per tile (one block of queries) the keys and values rows
+// of its band are staged, Q·Kᵀ runs in register tiles of key_tile queries ×
+// register_rows key slots (a key broadcast per row, read from the staged
+// rows: no transposition of the keys), the softmax across queries, P·V in
+// register tiles of key_tile values × register_rows queries.
+void scheduleBand(WindowedFuncs &f, attn::ScheduleAttr s) {
+  const int VW = int(s.getVectorWidth()), W = int(s.getKeyTile()),
+            QR = int(s.getRegisterRows());
+  auto RoundUp = H::TailStrategy::RoundUp;
+  auto Guard = H::TailStrategy::GuardWithIf;
+  H::Var io("io"), ii("ii"), task("task"), tile("tile"), th("th");
+  H::RVar r = f.bandSlots.x;
+  f.result.compute_root()
+      .split(f.i, io, ii, f.blockQueries, Guard)
+      .split(io, task, tile, kBandTilesPerTask, Guard)
+      .reorder(f.c, ii, tile, task, f.h, f.b)
+      .fuse(task, f.h, th)
+      .fuse(th, f.b, task)
+      .parallel(task)
+      .vectorize(f.c, VW, Guard);
+  // Stored per task, computed per tile: one block's worth of each (folded
+  // over blocks; the staged rows slide with the band, so a tile stages only
+  // the keys and values its predecessor did not).
+  auto perTile = [&](H::Func g) -> H::Func {
+    return g.store_at(f.result, task).compute_at(f.result, tile);
+  };
+  auto perBlock = [&](H::Func g) -> H::Func {
+    return perTile(g).fold_storage(f.blk, 1);
+  };
+  perTile(f.qT).vectorize(f.i, VW, RoundUp);
+  perTile(f.kRows).vectorize(f.d, VW, RoundUp);
+  perTile(f.vf).vectorize(f.c, VW, RoundUp);
+  cpu::registerTile(f.bandScore, f.result, tile, f.bandDot, f.t, f.w,
+                    f.rd.x, VW, W, QR);
+  f.bandScore.store_at(f.result, task).fold_storage(f.blk, 1);
+  perBlock(f.bandMax).vectorize(f.t, VW, RoundUp);
+  f.bandMax.update().reorder(f.t, r).vectorize(f.t, VW, RoundUp);
+  perBlock(f.bandProbs).vectorize(f.t, VW, RoundUp);
+  perBlock(f.bandSum).vectorize(f.t, VW, RoundUp);
+  f.bandSum.update().reorder(f.t, r).vectorize(f.t, VW, RoundUp);
+  cpu::registerTile(f.bandPvOut, f.result, tile, f.bandPv, f.c, f.t, r, VW,
+                    W, QR);
+  f.bandPvOut.store_at(f.result, task).fold_storage(f.blk, 1);
+}
+
+} // namespace
+
 void attnc::codegen::cpu::scheduleWindowed(WindowedFuncs &f,
                                            attn::ScheduleAttr s) {
+  if (f.band)
+    return scheduleBand(f, s);
   const int VW = int(s.getVectorWidth());
   auto RoundUp = H::TailStrategy::RoundUp;
   auto Guard = H::TailStrategy::GuardWithIf;
