@@ -70,11 +70,13 @@ struct WindowedFuncs {
       h{"h"}, b{"b"};
   Halide::RDom rd, taps, keys;      // head dim, candidates, all keys
   // Band form: query t of block blk against key slot w of the block's band.
+  // With a dilation, residue rho of the queries modulo it (qT is then
+  // indexed (t, d, blk, rho)); bandCandidates: band slots then globals.
   bool band = false;
-  int blockQueries = 0;
-  Halide::Func kRows, bandDot, bandScore, bandMax, bandProbs, bandSum,
-      bandPv, bandPvOut; // kRows: keys as f32 rows (head dim innermost)
-  Halide::Var t{"t"}, blk{"blk"};
+  int blockQueries = 0, dilation = 1;
+  Halide::Func kRows, bandDot, bandScore, bandCandidates, bandMax, bandProbs,
+      bandSum, bandPv, bandPvOut; // kRows: keys as f32 rows (head dim innermost)
+  Halide::Var t{"t"}, blk{"blk"}, rho{"rho"};
   Halide::RDom bandSlots;
 };
 

@@ -22,8 +22,9 @@ namespace H = Halide;
 // row (as in full attention) instead of one unaligned vector load per tap
 // and query vector; the slots outside a query's own window are masked,
 // which costs (B − 1)/(B + left + right) of the work (a fifth at 128 + 128,
-// B = 64). For windows without dilation or global tokens up to this many
-// slots; others take the tap form.
+// B = 64). With a dilation, each residue class of queries is such a
+// sequence (see defineBand); global keys are extra slots. For windows up to
+// this many slots; wider ones take the tap form.
 constexpr int64_t kMaxBandSlots = 2048;
 
 // Larger dilations would stage (taps - 1)·dil keys per tile (k_t covers the
@@ -32,50 +33,80 @@ constexpr int64_t kMaxDilation = 4096;
 
 namespace {
 
-// The band form (kMaxBandSlots): rows (t, blk) are query blk·B + t; slot w
-// of block blk is key blk·B − left + w.
-void defineBand(WindowedFuncs &f, const TensorValue &k, int32_t left,
-                int32_t right, int B, H::Expr Lk, H::Expr scale,
-                H::Type outType) {
-  H::Var c = f.c, t = f.t, w = f.w, blk = f.blk, i = f.i, h = f.h, b = f.b;
-  f.kRows = clampedF32(k, "k_rows", f.d, f.j);
+// The band form (kMaxBandSlots). Queries of one residue ρ modulo the
+// dilation form a sequence of their own, and so do keys: row (t, blk, ρ)
+// is query (blk·B + t)·dil + ρ, slot w < B + left + right of its block is
+// key (blk·B − left + w)·dil + ρ, and the window of query t is slots t to
+// t + left + right. Global keys follow as slots B + left + right + g (each
+// key counts once: not where the window already holds it). Returns the
+// normalised output row of query i.
+H::Expr defineBand(WindowedFuncs &f, const TensorValue &q,
+                   const TensorValue &k, int32_t left, int32_t right,
+                   int32_t dil, int B, H::Expr Lk, H::Expr scale,
+                   const std::function<H::Expr(H::Expr)> &globalAt) {
+  H::Var c = f.c, d = f.d, t = f.t, w = f.w, blk = f.blk, rho = f.rho,
+         g = f.g, i = f.i, h = f.h, b = f.b;
   f.band = true;
   f.blockQueries = B;
+  f.dilation = dil;
   const int32_t slots = B + left + right;
-  auto key = [&](H::Expr slot) { return blk * B - left + slot; };
-  H::Expr query = blk * B + t;
+  const int32_t G = f.globals;
+  H::Expr D = q.shape[3], Lq = q.shape[2];
+  auto key = [&](H::Expr slot) { return (blk * B - left + slot) * dil + rho; };
+  H::Expr query = (blk * B + t) * dil + rho;
+  f.qT = H::Func("q_band");
+  f.qT(t, d, blk, rho, h, b) = H::cast<float>(
+      q.func(H::clamp(d, 0, D - 1), H::clamp(query, 0, Lq - 1), h, b));
+  f.kRows = clampedF32(k, "k_rows", d, f.j);
   f.bandDot = H::Func("band_qk");
-  f.bandDot(t, w, blk, h, b) = 0.0f;
-  f.bandDot(t, w, blk, h, b) +=
-      f.qT(query, f.rd, h, b) * f.kRows(f.rd, key(w), h, b);
-  H::Expr offset = key(w) - query;
-  H::Expr live = w < slots && key(w) >= 0 && key(w) < Lk && offset >= -left &&
-                 offset <= right;
+  f.bandDot(t, w, blk, rho, h, b) = 0.0f;
+  f.bandDot(t, w, blk, rho, h, b) +=
+      f.qT(t, f.rd, blk, rho, h, b) * f.kRows(f.rd, key(w), h, b);
+  H::Expr live = w < slots && key(w) >= 0 && key(w) < Lk && w >= t &&
+                 w <= t + left + right;
   f.bandScore = H::Func("band_score");
-  f.bandScore(t, w, blk, h, b) =
-      H::select(live, f.bandDot(t, w, blk, h, b) * scale, kLowest);
-  f.bandSlots = H::RDom(0, slots, "band_r");
+  f.bandScore(t, w, blk, rho, h, b) =
+      H::select(live, f.bandDot(t, w, blk, rho, h, b) * scale, kLowest);
+  // Candidates: the band's slots, then the global keys.
+  H::Func score = f.bandScore;
+  if (G > 0) {
+    f.gDot = H::Func("global_qk");
+    f.gDot(g, t, blk, rho, h, b) = 0.0f;
+    f.gDot(g, t, blk, rho, h, b) +=
+        f.qT(t, f.rd, blk, rho, h, b) * f.gk(f.rd, g, h, b);
+    H::Expr gc = H::max(w - slots, 0), gkey = globalAt(gc), off = gkey - query;
+    H::Expr inWindow =
+        off % dil == 0 && off >= -left * dil && off <= right * dil;
+    score = H::Func("band_candidates");
+    score(t, w, blk, rho, h, b) = H::select(
+        w < slots, f.bandScore(t, H::min(w, slots - 1), blk, rho, h, b),
+        H::select(gkey < Lk && !inWindow,
+                  f.gDot(gc, t, blk, rho, h, b) * scale, kLowest));
+    f.bandCandidates = score;
+  }
+  f.bandSlots = H::RDom(0, slots + G, "band_r");
   H::RVar r = f.bandSlots.x;
   f.bandMax = H::Func("band_max");
-  f.bandMax(t, blk, h, b) = kLowest;
-  f.bandMax(t, blk, h, b) =
-      H::max(f.bandMax(t, blk, h, b), f.bandScore(t, r, blk, h, b));
+  f.bandMax(t, blk, rho, h, b) = kLowest;
+  f.bandMax(t, blk, rho, h, b) =
+      H::max(f.bandMax(t, blk, rho, h, b), score(t, r, blk, rho, h, b));
   f.bandProbs = H::Func("band_p");
-  f.bandProbs(t, w, blk, h, b) =
-      softmaxWeight(f.bandScore(t, w, blk, h, b), f.bandMax(t, blk, h, b));
+  f.bandProbs(t, w, blk, rho, h, b) = softmaxWeight(
+      score(t, w, blk, rho, h, b), f.bandMax(t, blk, rho, h, b));
   f.bandSum = H::Func("band_sum");
-  f.bandSum(t, blk, h, b) = 0.0f;
-  f.bandSum(t, blk, h, b) += f.bandProbs(t, r, blk, h, b);
+  f.bandSum(t, blk, rho, h, b) = 0.0f;
+  f.bandSum(t, blk, rho, h, b) += f.bandProbs(t, r, blk, rho, h, b);
+  H::Expr value = f.vf(c, key(H::min(r, slots - 1)), h, b);
+  if (G > 0)
+    value = H::select(r < slots, value, f.gv(c, H::max(r - slots, 0), h, b));
   f.bandPv = H::Func("band_pv");
-  f.bandPv(c, t, blk, h, b) = 0.0f;
-  f.bandPv(c, t, blk, h, b) +=
-      f.bandProbs(t, r, blk, h, b) * f.vf(c, key(r), h, b);
+  f.bandPv(c, t, blk, rho, h, b) = 0.0f;
+  f.bandPv(c, t, blk, rho, h, b) += f.bandProbs(t, r, blk, rho, h, b) * value;
   f.bandPvOut = H::Func("band_pv_tile");
-  f.bandPvOut(c, t, blk, h, b) = f.bandPv(c, t, blk, h, b);
-  f.result = H::Func("windowed");
-  f.result(c, i, h, b) = H::cast(
-      outType, normalized(f.bandPvOut(c, i % B, i / B, h, b),
-                          f.bandSum(i % B, i / B, h, b), H::Float(32)));
+  f.bandPvOut(c, t, blk, rho, h, b) = f.bandPv(c, t, blk, rho, h, b);
+  H::Expr p = i / dil, ti = p % B, bi = p / B, ri = i % dil;
+  return normalized(f.bandPvOut(c, ti, bi, ri, h, b),
+                    f.bandSum(ti, bi, ri, h, b), H::Float(32));
 }
 
 } // namespace
@@ -192,23 +223,24 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values,
                                     f.gDot(gc, i, h, b) * scale, kLowest);
     f.score(w, i, h, b) = H::select(w < taps, winScore, globalScore);
   }
-  if (dil == 1 && G == 0 && blockQueries > 0 &&
-      op.getLeft() + op.getRight() + blockQueries <= kMaxBandSlots) {
-    defineBand(f, k, int32_t(op.getLeft()), int32_t(op.getRight()),
-               blockQueries, Lk, scale, outType);
-    return f;
+  H::Expr row;
+  if (blockQueries > 0 &&
+      op.getLeft() + op.getRight() + blockQueries + G <= kMaxBandSlots) {
+    row = defineBand(f, q, k, int32_t(op.getLeft()), int32_t(op.getRight()),
+                     dil, blockQueries, Lk, scale, globalAt);
+  } else {
+    f.taps = H::RDom(0, taps + G, "win_r");
+    f.softmax = rowSoftmax(f.score, f.taps, f.taps.x, w, i, h, b, "win");
+    H::Expr r = f.taps.x;
+    H::Expr value = f.vf(c, tap(H::min(r, taps - 1), i), h, b);
+    if (G > 0)
+      value = H::select(r < taps, value, f.gv(c, H::max(r - taps, 0), h, b));
+    f.pvAcc = H::Func("win_pv");
+    f.pvAcc(c, i, h, b) = 0.0f;
+    f.pvAcc(c, i, h, b) += f.softmax.probs(r, i, h, b) * value;
+    row = normalized(f.pvAcc(c, i, h, b), f.softmax.rowSum(i, h, b),
+                     H::Float(32));
   }
-  f.taps = H::RDom(0, taps + G, "win_r");
-  f.softmax = rowSoftmax(f.score, f.taps, f.taps.x, w, i, h, b, "win");
-  H::Expr r = f.taps.x;
-  H::Expr value = f.vf(c, tap(H::min(r, taps - 1), i), h, b);
-  if (G > 0)
-    value = H::select(r < taps, value, f.gv(c, H::max(r - taps, 0), h, b));
-  f.pvAcc = H::Func("win_pv");
-  f.pvAcc(c, i, h, b) = 0.0f;
-  f.pvAcc(c, i, h, b) += f.softmax.probs(r, i, h, b) * value;
-  H::Expr row = normalized(f.pvAcc(c, i, h, b), f.softmax.rowSum(i, h, b),
-                           H::Float(32));
 
   f.result = H::Func("windowed");
   if (G > 0) {

@@ -25,6 +25,8 @@ constexpr int kBandTilesPerTask = 8;
 // register_rows key slots (a key broadcast per row, read from the staged
 // rows: no transposition of the keys), the softmax across queries, P·V in
 // register tiles of key_tile values × register_rows queries.
+void scheduleGlobalRows(WindowedFuncs &f, int VW);
+
 void scheduleBand(WindowedFuncs &f, attn::ScheduleAttr s) {
   const int VW = int(s.getVectorWidth()), W = int(s.getKeyTile()),
             QR = int(s.getRegisterRows());
@@ -33,7 +35,7 @@ void scheduleBand(WindowedFuncs &f, attn::ScheduleAttr s) {
   H::Var io("io"), ii("ii"), task("task"), tile("tile"), th("th");
   H::RVar r = f.bandSlots.x;
   f.result.compute_root()
-      .split(f.i, io, ii, f.blockQueries, Guard)
+      .split(f.i, io, ii, f.blockQueries * f.dilation, Guard)
       .split(io, task, tile, kBandTilesPerTask, Guard)
       .reorder(f.c, ii, tile, task, f.h, f.b)
       .fuse(task, f.h, th)
@@ -49,7 +51,7 @@ void scheduleBand(WindowedFuncs &f, attn::ScheduleAttr s) {
   auto perBlock = [&](H::Func g) -> H::Func {
     return perTile(g).fold_storage(f.blk, 1);
   };
-  perTile(f.qT).vectorize(f.i, VW, RoundUp);
+  perBlock(f.qT).vectorize(f.t, VW, RoundUp);
   perTile(f.kRows).vectorize(f.d, VW, RoundUp);
   perTile(f.vf).vectorize(f.c, VW, RoundUp);
   cpu::registerTile(f.bandScore, f.result, tile, f.bandDot, f.t, f.w,
@@ -63,6 +65,29 @@ void scheduleBand(WindowedFuncs &f, attn::ScheduleAttr s) {
   cpu::registerTile(f.bandPvOut, f.result, tile, f.bandPv, f.c, f.t, r, VW,
                     W, QR);
   f.bandPvOut.store_at(f.result, task).fold_storage(f.blk, 1);
+  if (f.globals == 0)
+    return;
+  f.globalRow.compute_at(f.result, tile);
+  f.gk.compute_at(f.result, tile);
+  f.gv.compute_at(f.result, tile).vectorize(f.c, VW, RoundUp);
+  perBlock(f.gDot).vectorize(f.t, VW, RoundUp);
+  f.gDot.update().reorder(f.t, f.rd.x, f.g).vectorize(f.t, VW, RoundUp);
+  scheduleGlobalRows(f, VW);
+}
+
+// Global query rows: per head, a dense attention over every key, vectorised
+// along keys.
+void scheduleGlobalRows(WindowedFuncs &f, int VW) {
+  auto RoundUp = H::TailStrategy::RoundUp;
+  f.full.compute_root().parallel(f.b).vectorize(f.c, VW,
+                                                H::TailStrategy::GuardWithIf);
+  for (H::Func x : {f.kAll, f.vAll, f.gqk, f.gscore, f.denseSoftmax.rowMax,
+                    f.denseSoftmax.probs, f.denseSoftmax.rowSum, f.gPv})
+    x.compute_at(f.full, f.h);
+  f.gqk.vectorize(f.j, VW, RoundUp);
+  f.gqk.update().vectorize(f.j, VW, RoundUp);
+  f.denseSoftmax.probs.vectorize(f.j, VW, RoundUp);
+  f.gPv.update().vectorize(f.c, VW, RoundUp);
 }
 
 } // namespace
@@ -114,13 +139,5 @@ void attnc::codegen::cpu::scheduleWindowed(WindowedFuncs &f,
   f.gv.compute_at(f.result, tile).vectorize(c, VW, RoundUp);
   f.gDot.compute_at(f.result, tile).reorder_storage(i, g, h, b);
   f.gDot.update().reorder(i, f.rd.x, g).vectorize(i, VW, RoundUp);
-
-  f.full.compute_root().parallel(b).vectorize(c, VW, Guard);
-  for (H::Func x : {f.kAll, f.vAll, f.gqk, f.gscore, f.denseSoftmax.rowMax,
-                    f.denseSoftmax.probs, f.denseSoftmax.rowSum, f.gPv})
-    x.compute_at(f.full, h);
-  f.gqk.vectorize(j, VW, RoundUp);
-  f.gqk.update().vectorize(j, VW, RoundUp);
-  f.denseSoftmax.probs.vectorize(j, VW, RoundUp);
-  f.gPv.update().vectorize(c, VW, RoundUp);
+  scheduleGlobalRows(f, VW);
 }
