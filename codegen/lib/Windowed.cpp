@@ -24,8 +24,12 @@ namespace H = Halide;
 // which costs (B − 1)/(B + left + right) of the work (a fifth at 128 + 128,
 // B = 64). With a dilation, each residue class of queries is such a
 // sequence (see defineBand); global keys are extra slots. For windows up to
-// this many slots; wider ones take the tap form.
+// this many slots and dilations up to kMaxBandDilation; others take the tap
+// form.
 constexpr int64_t kMaxBandSlots = 2048;
+// A tile covers every residue of its blocks: dil blocks of scores at once,
+// so large dilations keep the tap form.
+constexpr int32_t kMaxBandDilation = 8;
 
 // Larger dilations would stage (taps - 1)·dil keys per tile (k_t covers the
 // window's reach): 4096 keeps that below 16 Mi keys for windows of 4096 taps.
@@ -224,8 +228,14 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values,
     f.score(w, i, h, b) = H::select(w < taps, winScore, globalScore);
   }
   H::Expr row;
-  if (blockQueries > 0 &&
-      op.getLeft() + op.getRight() + blockQueries + G <= kMaxBandSlots) {
+  // Each side bounded alone first: extents are any 64-bit value, and their
+  // sum must not wrap into the band's range.
+  const bool bandFits = op.getLeft() <= uint64_t(kMaxBandSlots) &&
+                        op.getRight() <= uint64_t(kMaxBandSlots) &&
+                        int64_t(op.getLeft() + op.getRight()) + blockQueries +
+                                G <=
+                            kMaxBandSlots;
+  if (blockQueries > 0 && dil <= kMaxBandDilation && bandFits) {
     row = defineBand(f, q, k, int32_t(op.getLeft()), int32_t(op.getRight()),
                      dil, blockQueries, Lk, scale, globalAt);
   } else {
