@@ -47,7 +47,9 @@ namespace {
 H::Expr defineBand(WindowedFuncs &f, const TensorValue &q,
                    const TensorValue &k, int32_t left, int32_t right,
                    int32_t dil, int B, H::Expr Lk, H::Expr scale,
-                   const std::function<H::Expr(H::Expr)> &globalAt) {
+                   const std::function<H::Expr(H::Expr)> &globalAt,
+                   const std::function<H::Expr(H::Expr, H::Expr, H::Expr)>
+                       &globalScore) {
   H::Var c = f.c, d = f.d, t = f.t, w = f.w, blk = f.blk, rho = f.rho,
          g = f.g, i = f.i, h = f.h, b = f.b;
   f.band = true;
@@ -78,14 +80,11 @@ H::Expr defineBand(WindowedFuncs &f, const TensorValue &q,
     f.gDot(g, t, blk, rho, h, b) = 0.0f;
     f.gDot(g, t, blk, rho, h, b) +=
         f.qT(t, f.rd, blk, rho, h, b) * f.gk(f.rd, g, h, b);
-    H::Expr gc = H::max(w - slots, 0), gkey = globalAt(gc), off = gkey - query;
-    H::Expr inWindow =
-        off % dil == 0 && off >= -left * dil && off <= right * dil;
+    H::Expr gc = H::max(w - slots, 0);
     score = H::Func("band_candidates");
     score(t, w, blk, rho, h, b) = H::select(
         w < slots, f.bandScore(t, H::min(w, slots - 1), blk, rho, h, b),
-        H::select(gkey < Lk && !inWindow,
-                  f.gDot(gc, t, blk, rho, h, b) * scale, kLowest));
+        globalScore(globalAt(gc), query, f.gDot(gc, t, blk, rho, h, b)));
     f.bandCandidates = score;
   }
   f.bandSlots = H::RDom(0, slots + G, "band_r");
@@ -176,22 +175,8 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values,
     scale = H::Expr(float(a.getValueAsDouble()));
   H::Type outType = resultType(op);
 
-  f.qT = clampedF32(q, "q_t", d, i, /*transposed=*/true);
-  f.kT = clampedF32(k, "k_t", d, j, /*transposed=*/true);
   f.vf = clampedF32(v, "v_f32", c, j);
   f.rd = H::RDom(0, D, "rd");
-
-  auto tap = [&](H::Expr cand, H::Expr query) {
-    return query + (cand - left) * dil;
-  };
-  f.winDot = H::Func("win_qk");
-  f.winDot(w, i, h, b) = 0.0f;
-  f.winDot(w, i, h, b) += f.qT(i, f.rd, h, b) * f.kT(tap(w, i), f.rd, h, b);
-  // Scores are read at w itself (not clamped to the last tap): the register
-  // tile's region of winDot must have a constant extent to be unrolled.
-  // Taps past the window read clamped keys and are masked here.
-  H::Expr winScore = H::select(w < taps && tap(w, i) >= 0 && tap(w, i) < Lk,
-                               f.winDot(w, i, h, b) * scale, kLowest);
 
   // Global positions as a table (one load per use, whatever G is: a select
   // chain would make every use O(G) and compile time O(G²)), and per query
@@ -202,31 +187,30 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values,
   if (G == 0)
     table(0) = 0;
   auto globalAt = [&](H::Expr x) { return table(H::clamp(x, 0, G - 1)); };
-  f.score = H::Func("score");
   f.gk = H::Func("global_k");
   f.gv = H::Func("global_v");
   f.gDot = H::Func("global_qk");
-  if (G == 0) {
-    f.score(w, i, h, b) = winScore;
-  } else {
-    // Read from the inputs directly: kT and vf hold only the tile's window.
+  if (G > 0) {
+    // Read from the inputs directly: the staged keys and values hold only
+    // the tile's window.
     f.gk(d, g, h, b) =
         H::cast<float>(k.func(d, H::clamp(globalAt(g), 0, Lk - 1), h, b));
     f.gv(c, g, h, b) = H::cast<float>(
         v.func(H::clamp(c, 0, Dv - 1), H::clamp(globalAt(g), 0, Lk - 1), h, b));
-    f.gDot(g, i, h, b) = 0.0f;
-    f.gDot(g, i, h, b) += f.qT(i, f.rd, h, b) * f.gk(f.rd, g, h, b);
-    H::Expr gc = H::max(w - taps, 0), key = globalAt(gc), off = key - i;
-    H::Expr inWindow =
-        off % dil == 0 && off >= -left * dil && off <= right * dil;
     f.globalRow = H::Func("global_row");
     H::RDom rg(0, G, "global_r");
     f.globalRow(i) = -1;
     f.globalRow(i) = H::select(globalAt(rg) == i, rg, f.globalRow(i));
-    H::Expr globalScore = H::select(key < Lk && !inWindow,
-                                    f.gDot(gc, i, h, b) * scale, kLowest);
-    f.score(w, i, h, b) = H::select(w < taps, winScore, globalScore);
   }
+  // The score of global key `key` for `query` (with dot product `dot`): a
+  // key the window already holds counts there, once.
+  auto globalScore = [&](H::Expr key, H::Expr query, H::Expr dot) {
+    H::Expr off = key - query;
+    H::Expr inWindow =
+        off % dil == 0 && off >= -left * dil && off <= right * dil;
+    return H::select(key < Lk && !inWindow, dot * scale, kLowest);
+  };
+
   H::Expr row;
   // Each side bounded alone first: extents are any 64-bit value, and their
   // sum must not wrap into the band's range.
@@ -237,8 +221,34 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values,
                             kMaxBandSlots;
   if (blockQueries > 0 && dil <= kMaxBandDilation && bandFits) {
     row = defineBand(f, q, k, int32_t(op.getLeft()), int32_t(op.getRight()),
-                     dil, blockQueries, Lk, scale, globalAt);
+                     dil, blockQueries, Lk, scale, globalAt, globalScore);
   } else {
+    f.qT = clampedF32(q, "q_t", d, i, /*transposed=*/true);
+    f.kT = clampedF32(k, "k_t", d, j, /*transposed=*/true);
+    auto tap = [&](H::Expr cand, H::Expr query) {
+      return query + (cand - left) * dil;
+    };
+    f.winDot = H::Func("win_qk");
+    f.winDot(w, i, h, b) = 0.0f;
+    f.winDot(w, i, h, b) +=
+        f.qT(i, f.rd, h, b) * f.kT(tap(w, i), f.rd, h, b);
+    // Scores are read at w itself (not clamped to the last tap): the
+    // register tile's region of winDot must have a constant extent to be
+    // unrolled. Taps past the window read clamped keys and are masked here.
+    H::Expr winScore =
+        H::select(w < taps && tap(w, i) >= 0 && tap(w, i) < Lk,
+                  f.winDot(w, i, h, b) * scale, kLowest);
+    f.score = H::Func("score");
+    if (G == 0) {
+      f.score(w, i, h, b) = winScore;
+    } else {
+      f.gDot(g, i, h, b) = 0.0f;
+      f.gDot(g, i, h, b) += f.qT(i, f.rd, h, b) * f.gk(f.rd, g, h, b);
+      H::Expr gc = H::max(w - taps, 0);
+      f.score(w, i, h, b) =
+          H::select(w < taps, winScore,
+                    globalScore(globalAt(gc), i, f.gDot(gc, i, h, b)));
+    }
     f.taps = H::RDom(0, taps + G, "win_r");
     f.softmax = rowSoftmax(f.score, f.taps, f.taps.x, w, i, h, b, "win");
     H::Expr r = f.taps.x;

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 using namespace attnc;
 using namespace attnc::test;
@@ -27,6 +28,16 @@ protected:
     EXPECT_EQ(rc, code);
     std::string msg = attn_last_error();
     EXPECT_NE(msg.find(fragment), std::string::npos) << msg;
+  }
+
+  // split_four (x f32[B, L, E] -> f32[B, 4, L, E/4]) on an x and an output
+  // of these shapes is refused with `fragment`.
+  void expectSplitFourError(const std::vector<int64_t> &xShape,
+                            const std::vector<int64_t> &outShape,
+                            const std::string &fragment) {
+    Tensor x = random(rng, xShape), result(outShape);
+    attn_tensor tx = view(x), tr = view(result);
+    expectError(split_four(&tx, &tr), ATTN_ERR_SHAPE, fragment);
   }
 };
 
@@ -130,25 +141,21 @@ TEST_F(RuntimeErrors, DeclaredLiteralDimensions) {
 }
 
 TEST_F(RuntimeErrors, DerivedOutputDimensionIsChecked) {
-  // split_four: x f32[B, L, E] -> f32[B, 4, L, E/4]; E = 24 makes E/4 = 6.
-  Tensor x = random(rng, {2, 5, 24}), wide({2, 4, 5, 5});
-  attn_tensor tx = view(x), tw = view(wide);
-  expectError(split_four(&tx, &tw), ATTN_ERR_SHAPE,
-              "split_four: argument 'out' dimension 3 (E/4) is 5 but E/4 = 6 "
-              "(E = 24 from 'x' dimension 2)");
-  Tensor fewer({2, 3, 5, 6});
-  attn_tensor tf = view(fewer);
-  expectError(split_four(&tx, &tf), ATTN_ERR_SHAPE,
-              "argument 'out' dimension 1 is 3, declared 4");
+  // E = 24 makes E/4 = 6.
+  expectSplitFourError({2, 5, 24}, {2, 4, 5, 5},
+                       "split_four: argument 'out' dimension 3 (E/4) is 5 but "
+                       "E/4 = 6 (E = 24 from 'x' dimension 2)");
+  expectSplitFourError({2, 5, 24}, {2, 3, 5, 6},
+                       "argument 'out' dimension 1 is 3, declared 4");
 }
 
 TEST_F(RuntimeErrors, HeadsMustDivideTheWidth) {
-  Tensor x = random(rng, {2, 5, 10}), out({2, 4, 5, 2});
-  attn_tensor tx = view(x), to = view(out);
-  expectError(split_four(&tx, &to), ATTN_ERR_SHAPE,
-              "split_four: dimension E/4 is not a whole number (E = 10 from "
-              "'x' dimension 2)");
+  expectSplitFourError({2, 5, 10}, {2, 4, 5, 2},
+                       "split_four: dimension E/4 is not a whole number (E = "
+                       "10 from 'x' dimension 2)");
   // A head count bound at run time: E/H with H from 'heads'.
+  Tensor x = random(rng, {2, 5, 10});
+  attn_tensor tx = view(x);
   Tensor heads({4}), out2({2, 4, 5, 2});
   attn_tensor th = view(heads), to2 = view(out2);
   expectError(split_symbolic(&tx, &th, &to2), ATTN_ERR_SHAPE,
