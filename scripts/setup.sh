@@ -23,13 +23,41 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#PACKAGES[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# ptxas: the tests assemble every CUDA kernel for sm_80 and sm_90. The CUDA
+# toolkit's when there is one, else the ptxas of NVIDIA's nvcc wheel on PyPI
+# (about 40 MB; no toolkit, driver or GPU needed), unpacked into .deps/.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ -x /usr/local/cuda/bin/ptxas ] || command -v ptxas >/dev/null 2>&1 ||
+   [ -x "$root/.deps/cuda/bin/ptxas" ]; then
+  echo "setup: ptxas present"
+else
+  echo "setup: fetching ptxas (nvidia-cuda-nvcc-cu12 wheel) into $root/.deps/cuda/bin"
+  python3 - "$root/.deps/cuda/bin" <<'PY'
+import io, json, os, sys, urllib.parse, urllib.request, zipfile
+dest = sys.argv[1]
+index = "https://pypi.org/pypi/nvidia-cuda-nvcc-cu12/json"
+meta = json.load(urllib.request.urlopen(index, timeout=60))
+wheel = next(f for f in meta["urls"]
+             if f["filename"].endswith(".whl") and "x86_64" in f["filename"])
+# Mirrors may answer with URLs relative to the index.
+data = urllib.request.urlopen(urllib.parse.urljoin(index, wheel["url"]),
+                              timeout=600).read()
+with zipfile.ZipFile(io.BytesIO(data)) as z:
+    name = next(n for n in z.namelist() if n.endswith("/bin/ptxas"))
+    os.makedirs(dest, exist_ok=True)
+    with open(os.path.join(dest, "ptxas"), "wb") as out:
+        out.write(z.read(name))
+os.chmod(os.path.join(dest, "ptxas"), 0o755)
+print("setup: ptxas from", wheel["filename"])
+PY
+fi
 echo "setup: done"

@@ -10,7 +10,7 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.attnc_obj_root, "test")
 # Inputs that are not tests by themselves (install/: a CMake project run by
 # the ctest install-prefix).
-config.excludes = ["lit.cfg.py", "unit", "fuzz", "numerics", "reference", "install", "threads", "random", "Inputs", "CMakeLists.txt"]
+config.excludes = ["lit.cfg.py", "unit", "fuzz", "numerics", "reference", "install", "threads", "random", "cuda", "Inputs", "CMakeLists.txt"]
 
 # The driver by full path, for RUN lines that empty PATH to show that attnc
 # needs no C compiler or archiver.

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "CNames.h"
+#include "CUDA/CudaBackend.h"
 #include "Glue.h"
 #include "KernelBuilder.h"
 
@@ -185,9 +186,16 @@ GlueKernel glueKernel(const BuiltKernel &k,
   }
   for (const std::string &e : k.exact)
     derivedIndex(g, e);
-  for (size_t v = 0; v < variants.size(); ++v)
-    g.variants.push_back({variants[v].name(), variants[v].features(),
-                          halideEntry(k.name, v) + "_argv"});
+  for (size_t v = 0; v < variants.size(); ++v) {
+    GlueVariant gv{variants[v].name(), variants[v].features(),
+                   halideEntry(k.name, v) + "_argv"};
+    if (const std::optional<CudaBuilt> &c = k.cuda) {
+      gv.entry.clear(); // no Halide entry: the runtime launches the PTX
+      gv.cuda = GlueCuda{c->ptx,      c->function, c->sm,      c->threads,
+                         c->sharedBytes, c->tileRows, c->gridArg, c->denseArgs};
+    }
+    g.variants.push_back(std::move(gv));
+  }
   return g;
 }
 
@@ -234,7 +242,7 @@ std::string manifest(const std::vector<BuiltKernel> &kernels,
   llvm::json::Array names, halide;
   for (const TargetInfo &t : variants) {
     names.push_back(t.name());
-    halide.push_back(t.halideTarget());
+    halide.push_back(t.isCpu() ? t.halideTarget() : "none");
   }
   // "variants" is the run-time dispatch order: the first one the CPU
   // supports runs (attn_selected_target() says which).
@@ -267,11 +275,7 @@ FailureOr<TargetInfo> targetOf(ModuleOp module) {
   if (!attr)
     return module.emitError("codegen needs the module's attn.target (set by "
                             "attnc --target or attn-choose-schedule)");
-  TargetInfo t = attr.getInfo();
-  if (!t.isCpu())
-    return module.emitError() << "codegen for '" << t.name()
-                              << "' is not implemented yet";
-  return t;
+  return attr.getInfo();
 }
 
 FailureOr<std::vector<BuiltKernel>> buildAll(ModuleOp module,
@@ -281,7 +285,8 @@ FailureOr<std::vector<BuiltKernel>> buildAll(ModuleOp module,
     // Halide reports schedule errors by throwing: turn them into
     // diagnostics on the kernel instead of letting them end the process.
     try {
-      FailureOr<BuiltKernel> k = buildKernel(fn, target);
+      FailureOr<BuiltKernel> k = target.isCpu() ? buildKernel(fn, target)
+                                                : buildCudaKernel(fn, target);
       if (failed(k))
         return failure();
       kernels.push_back(std::move(*k));
@@ -387,12 +392,23 @@ LogicalResult attnc::emitLibrary(ArrayRef<ModuleOp> variantModules,
       return module.emitError() << "kernel " << k.name
                                 << " has more than 64 arguments or symbolic "
                                    "dimensions, the runtime's limit";
-  TargetInfo runtimeTarget = TargetInfo::common(variants);
+  // A CUDA library's host side (the runtime's Halide part) runs anywhere.
+  std::string baselineError;
+  TargetInfo runtimeTarget =
+      variants.front().isCpu() ? TargetInfo::common(variants)
+                               : *TargetInfo::parse("x86-64", baselineError);
   std::string base = o.outDir + "/" + o.stem;
   Outputs out;
   std::vector<std::string> objects;
   for (size_t v = 0; v < variants.size(); ++v) {
     for (BuiltKernel &k : built[v]) {
+      if (k.cuda) { // compiled to PTX already; the entry point carries it
+        if (o.verbose)
+          llvm::errs() << llvm::formatv(
+              "attnc: compiled {0} for {1} ({2} KiB of PTX)\n", k.name,
+              variants[v].name(), k.cuda->ptx.size() / 1024);
+        continue;
+      }
       auto start = Clock::now();
       std::string obj = out.intermediate(
           base + "." + k.name + "." + std::to_string(v) + ".o");
@@ -480,6 +496,10 @@ LogicalResult attnc::emitHalideStmt(ArrayRef<ModuleOp> variantModules,
   if (failed(buildVariants(variantModules, variants, built)))
     return failure();
   for (auto [t, kernels] : llvm::zip(variants, built)) {
+    if (!t.isCpu())
+      return ModuleOp(variantModules.front()).emitError()
+             << "target '" << t.name()
+             << "' is compiled without Halide: use --emit=gpu or --emit=ptx";
     for (BuiltKernel &k : kernels) {
       try {
         k.pipeline.compile_to_lowered_stmt(tmp.str().str(), k.inputs, H::Text,
@@ -492,6 +512,33 @@ LogicalResult attnc::emitHalideStmt(ArrayRef<ModuleOp> variantModules,
       ss << in.rdbuf();
       os << "// kernel " << k.name << " (target " << t.name() << ")\n"
          << ss.str() << "\n";
+    }
+  }
+  return success();
+}
+
+LogicalResult attnc::emitCudaStage(ArrayRef<ModuleOp> variantModules,
+                                   CudaStage stage, llvm::raw_ostream &os) {
+  for (ModuleOp m : variantModules) {
+    FailureOr<TargetInfo> t = targetOf(m);
+    if (failed(t))
+      return failure();
+    if (t->isCpu())
+      return m.emitError() << "--emit=gpu and --emit=ptx need a CUDA target "
+                              "(--target=cuda:sm_80 or cuda:sm_90), not '"
+                           << t->name() << "'";
+    for (auto fn : m.getOps<func::FuncOp>()) {
+      if (stage == CudaStage::Gpu) {
+        os << "// kernel " << fn.getName() << " (target " << t->name() << ")\n";
+        if (failed(printGpuModule(fn, os)))
+          return failure();
+        continue;
+      }
+      FailureOr<BuiltKernel> k = buildCudaKernel(fn, *t);
+      if (failed(k))
+        return failure();
+      os << "// kernel " << k->name << " (target " << t->name() << ")\n"
+         << k->cuda->ptx << "\n";
     }
   }
   return success();

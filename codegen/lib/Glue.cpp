@@ -27,7 +27,7 @@ constexpr int kMaxRank = 8; // ATTN_MAX_RANK
 struct AbiTypes {
   Type *i32, *i64;
   PointerType *ptr;
-  StructType *dim, *arg, *variant, *derived, *spec;
+  StructType *dim, *arg, *cuda, *variant, *derived, *spec;
 
   explicit AbiTypes(LLVMContext &c) {
     i32 = Type::getInt32Ty(c);
@@ -37,7 +37,10 @@ struct AbiTypes {
     arg = StructType::create(
         c, {ptr, i32, i32, i32, i32, ArrayType::get(dim, kMaxRank)},
         "attn_arg_spec");
-    variant = StructType::create(c, {ptr, i64, ptr}, "attn_variant");
+    // ptr, ptr, five i32 (24 bytes from offset 16: padded to 40), i64.
+    cuda = StructType::create(c, {ptr, ptr, i32, i32, i32, i32, i32, i64},
+                              "attn_cuda_kernel");
+    variant = StructType::create(c, {ptr, i64, ptr, ptr}, "attn_variant");
     // attn_derived_op has attn_dim_spec's layout: {i32, i64}.
     derived = StructType::create(c, {ptr, i32, ptr}, "attn_derived_dim");
     spec = StructType::create(c, {ptr, i32, ptr, i32, ptr, i32, ptr, i32, ptr},
@@ -59,6 +62,29 @@ public:
     auto *type = ArrayType::get(elem, items.size());
     return new GlobalVariable(m, type, true, GlobalValue::PrivateLinkage,
                               ConstantArray::get(type, items), name);
+  }
+
+  /// A private constant attn_cuda_kernel (its PTX a private C string), or
+  /// null for a CPU variant.
+  Constant *cudaKernel(const std::optional<GlueCuda> &c, const std::string &p) {
+    if (!c)
+      return Constant::getNullValue(t.ptr);
+    auto i32 = [&](int32_t v) { return ConstantInt::get(t.i32, v); };
+    Constant *init = ConstantStruct::get(
+        t.cuda, {str(c->ptx, p + "ptx"), str(c->function, p + "function"),
+                 i32(c->sm), i32(c->threads), i32(c->sharedBytes),
+                 i32(c->tileRows), i32(c->gridArg),
+                 ConstantInt::get(t.i64, c->denseArgs)});
+    return new GlobalVariable(m, t.cuda, true, GlobalValue::PrivateLinkage,
+                              init, p + "cuda");
+  }
+
+  /// Halide's argv entry point, or null where there is none (CUDA).
+  Constant *entryOf(const GlueVariant &v) {
+    if (v.entry.empty())
+      return Constant::getNullValue(t.ptr);
+    FunctionType *entryType = FunctionType::get(t.i32, {t.ptr}, false);
+    return cast<Constant>(m.getOrInsertFunction(v.entry, entryType).getCallee());
   }
 
   Constant *pairOf(std::pair<int32_t, int64_t> p) {
@@ -98,14 +124,11 @@ public:
                       privateArray(t.dim, ops, p + "derived_ops")}));
     }
     std::vector<Constant *> variants;
-    for (const GlueVariant &v : k.variants) {
-      FunctionType *entryType = FunctionType::get(t.i32, {t.ptr}, false);
-      FunctionCallee entry = m.getOrInsertFunction(v.entry, entryType);
+    for (const GlueVariant &v : k.variants)
       variants.push_back(ConstantStruct::get(
           t.variant, {str(v.target, p + "target"),
-                      ConstantInt::get(t.i64, v.cpuFeatures),
-                      cast<Constant>(entry.getCallee())}));
-    }
+                      ConstantInt::get(t.i64, v.cpuFeatures), entryOf(v),
+                      cudaKernel(v.cuda, p)}));
     Constant *init = ConstantStruct::get(
         t.spec,
         {str(k.name, p + "name"), ConstantInt::get(t.i32, k.args.size()),

@@ -5,13 +5,15 @@
 // runtime's attn_invoke(), which checks them and picks a variant. attnc
 // emits these as LLVM IR compiled in-process (no C compiler, no include
 // paths), for the baseline x86-64 so they run on every CPU. A constructor
-// registers each spec for attn_selected_target().
+// registers each spec for attn_selected_target(). A CUDA variant carries
+// its PTX and launch shape (attn_cuda_kernel) for the runtime to launch.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_CODEGEN_LIB_GLUE_H
 #define ATTNC_CODEGEN_LIB_GLUE_H
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,10 +32,24 @@ struct GlueArg {
   std::vector<std::pair<int32_t, int64_t>> dims;
 };
 
+/// Mirrors attn_cuda_kernel: a CUDA kernel's PTX and launch shape
+/// (runtime_abi.h says what each field means to the runtime).
+struct GlueCuda {
+  std::string ptx;      // PTX text, emitted NUL-terminated
+  std::string function; // entry name in the PTX
+  int32_t sm = 0;       // lowest compute capability, e.g. 80
+  int32_t threads = 0;  // threads per block
+  int32_t sharedBytes = 0;
+  int32_t tileRows = 0;
+  int32_t gridArg = 0;
+  uint64_t denseArgs = 0; // bit a: argument a must be dense and aligned
+};
+
 struct GlueVariant {
   std::string target;   // canonical name
   uint64_t cpuFeatures; // ATTN_CPU_* bits
-  std::string entry;    // Halide's argv entry point
+  std::string entry;    // Halide's argv entry point; empty (null) for CUDA
+  std::optional<GlueCuda> cuda = std::nullopt; // set for CUDA variants
 };
 
 /// Mirrors attn_derived_dim: E/H as the postfix program E H /, each op an

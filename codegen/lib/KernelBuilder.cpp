@@ -201,8 +201,7 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target,
 
 } // namespace
 
-FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
-                                                  const TargetInfo &target) {
+FailureOr<BuiltKernel> attnc::codegen::describeKernel(func::FuncOp fn) {
   BuiltKernel k{fn.getName().str(), fn.getLoc()};
   if (auto why = kernelNameProblem(k.name))
     return fn.emitError() << "kernel name '" << k.name << "' " << *why;
@@ -210,7 +209,6 @@ FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
     for (Attribute a : exact)
       if (auto s = dyn_cast<StringAttr>(a))
         k.exact.push_back(s.str());
-  ValueTable values;
   Block &entry = fn.getBody().front();
   for (auto [idx, arg] : llvm::enumerate(entry.getArguments())) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
@@ -218,19 +216,22 @@ FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
       return fn.emitError("codegen needs ranked tensor arguments");
     auto nameAttr = fn.getArgAttrOfType<StringAttr>(idx, "attn.name");
     std::string name = nameAttr ? nameAttr.str() : "arg" + std::to_string(idx);
-    H::ImageParam ip(halideType(type.getElementType()), int(type.getRank()),
-                     name);
-    TensorValue tv{H::Func(ip), {}, ip.type()};
-    for (int64_t d = 0; d < type.getRank(); ++d)
-      tv.shape.push_back(ip.dim(int(type.getRank() - 1 - d)).extent());
-    values.tensors[arg] = tv;
-    k.inputs.push_back(ip);
     k.args.push_back({name, dtypeName(type.getElementType()),
                       dimsOf(fn.getArgAttrOfType<ArrayAttr>(idx, "attn.dims"),
                              type),
                       false});
   }
-
+  auto resultTypes = fn.getFunctionType().getResults();
+  for (auto [r, t] : llvm::enumerate(resultTypes)) {
+    auto type = dyn_cast<RankedTensorType>(t);
+    if (!type)
+      return fn.emitError("codegen needs ranked tensor results");
+    std::string name = resultTypes.size() == 1 ? "out" : "out" + std::to_string(r);
+    k.args.push_back({name, dtypeName(type.getElementType()),
+                      dimsOf(fn.getResultAttrOfType<ArrayAttr>(r, "attn.dims"),
+                             type),
+                      true});
+  }
   // Index inputs the kernel follows are checked by the runtime first.
   for (auto [idx, arg] : llvm::enumerate(entry.getArguments())) {
     for (Operation *user : arg.getUsers()) {
@@ -240,6 +241,27 @@ FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
       else if (isa<attn::SortChunkOp>(user) && k.args[idx].values == 0)
         k.args[idx].values = kMaxBucketValue + 1;
     }
+  }
+  return k;
+}
+
+FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
+                                                  const TargetInfo &target) {
+  FailureOr<BuiltKernel> described = describeKernel(fn);
+  if (failed(described))
+    return failure();
+  BuiltKernel k = std::move(*described);
+  ValueTable values;
+  Block &entry = fn.getBody().front();
+  for (auto [idx, arg] : llvm::enumerate(entry.getArguments())) {
+    auto type = cast<RankedTensorType>(arg.getType());
+    H::ImageParam ip(halideType(type.getElementType()), int(type.getRank()),
+                     k.args[idx].name);
+    TensorValue tv{H::Func(ip), {}, ip.type()};
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      tv.shape.push_back(ip.dim(int(type.getRank() - 1 - d)).extent());
+    values.tensors[arg] = tv;
+    k.inputs.push_back(ip);
   }
 
   LshState lsh;
@@ -257,7 +279,6 @@ FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
       continue;
     }
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
-      auto resultTypes = fn.getFunctionType().getResults();
       for (auto [r, v] : llvm::enumerate(ret.getOperands())) {
         TensorValue tv = values.tensors.lookup(v);
         bool reused = isa<BlockArgument>(v) ||
@@ -271,15 +292,6 @@ FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
           out(vars) = tv.func(std::vector<H::Expr>(vars.begin(), vars.end()));
         }
         outputs.push_back(out);
-        auto type = cast<RankedTensorType>(resultTypes[r]);
-        std::string name = resultTypes.size() == 1
-                               ? "out"
-                               : "out" + std::to_string(r);
-        k.args.push_back({name, dtypeName(type.getElementType()),
-                          dimsOf(fn.getResultAttrOfType<ArrayAttr>(
-                                     r, "attn.dims"),
-                                 type),
-                          true});
       }
       break;
     }

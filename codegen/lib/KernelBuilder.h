@@ -7,6 +7,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
+#include <optional>
+
 namespace attnc {
 namespace codegen {
 
@@ -22,6 +24,15 @@ struct ArgInfo {
   int32_t values = 0;
 };
 
+/// A kernel the CUDA backend compiled: how to launch it, and its PTX.
+struct CudaBuilt {
+  std::string ptx;
+  std::string function;
+  int32_t sm = 0;
+  int32_t threads = 0, sharedBytes = 0, tileRows = 0, gridArg = 0;
+  uint64_t denseArgs = 0;
+};
+
 struct BuiltKernel {
   std::string name;
   mlir::Location loc; // the kernel's definition, for errors
@@ -29,8 +40,9 @@ struct BuiltKernel {
   /// Derived dimensions that must divide exactly (the func's attn.exact:
   /// split_heads widths, E/H), checked by the runtime before each call.
   std::vector<std::string> exact;
-  Halide::Pipeline pipeline;
+  Halide::Pipeline pipeline; // CPU targets
   std::vector<Halide::Argument> inputs;
+  std::optional<CudaBuilt> cuda; // CUDA targets instead of the pipeline
 };
 
 /// Builds the Halide pipeline of one kernel for `target`: each op's
@@ -40,6 +52,10 @@ struct BuiltKernel {
 /// The symbol of Halide's entry point for `kernel`'s variant number
 /// `variant` (its argv form adds `_argv`).
 std::string halideEntry(const std::string &kernel, size_t variant);
+
+/// The kernel's name and arguments as the runtime checks them (no
+/// pipeline): what every backend's entry point needs.
+mlir::FailureOr<BuiltKernel> describeKernel(mlir::func::FuncOp fn);
 
 mlir::FailureOr<BuiltKernel> buildKernel(mlir::func::FuncOp fn,
                                          const TargetInfo &target);

@@ -157,6 +157,20 @@ ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+LogicalResult
+GpuScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                        int64_t warps, int64_t tileQueries, int64_t keyTile) {
+  if (warps != 1 && warps != 2 && warps != 4 && warps != 8)
+    return emitError() << "gpu schedule of " << warps
+                       << " warps is not 1, 2, 4 or 8";
+  if (tileQueries != 16 * warps)
+    return emitError() << "tile of " << tileQueries << " queries is not 16 x "
+                       << warps << " warps (one mma.sync row block per warp)";
+  if (keyTile != 32 && keyTile != 64 && keyTile != 128)
+    return emitError() << "key tile " << keyTile << " is not 32, 64 or 128";
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Where each discardable attribute may appear
 //===----------------------------------------------------------------------===//
@@ -181,9 +195,16 @@ LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
     return success();
   }
   if (name == kScheduleAttrName) {
+    if (isa<GpuScheduleAttr>(attr.getValue())) {
+      if (!isa<AttendOp, WindowedAttendOp>(op))
+        return op->emitError() << "'" << name << "' #attn.gpu_schedule "
+                                  "belongs on attn.attend or attn.windowed_attend";
+      return success();
+    }
     if (!isa<ScheduleAttr>(attr.getValue()))
       return op->emitError() << "'" << name
-                             << "' must be an #attn.schedule attribute";
+                             << "' must be an #attn.schedule or "
+                                "#attn.gpu_schedule attribute";
     if (!isa<AttendOp, WindowedAttendOp, ChunkedAttendOp, HashBucketOp>(op))
       return op->emitError() << "'" << name
                              << "' belongs on attn.attend, attn.windowed_attend, "

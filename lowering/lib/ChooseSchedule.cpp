@@ -21,6 +21,10 @@
 //  - windowed scores run queries along the vector and 4 window taps as
 //    rows (2 × 4 = 8 accumulators): the taps of neighbouring queries share
 //    keys at a constant offset.
+//  - CUDA (attend, windowed_attend): 4 warps of 16 query rows (an
+//    mma.sync m16n8k16 row block each) per thread block and 64 keys per
+//    shared-memory tile: FlashAttention-2's forward shape for head
+//    dimensions up to 128 on sm_80/sm_90.
 //
 //===----------------------------------------------------------------------===//
 #include "attnc/Lowering/Passes.h"
@@ -58,6 +62,16 @@ ScheduleAttr cpuSchedule(MLIRContext *ctx, Operation *op,
   return ScheduleAttr::get(ctx, lanes, kAttendTileQueries, rows, keyTile);
 }
 
+constexpr int64_t kGpuWarps = 4;
+constexpr int64_t kGpuKeyTile = 64;
+
+/// The CUDA family; nothing when the op has no CUDA kernel yet.
+std::optional<GpuScheduleAttr> gpuSchedule(MLIRContext *ctx, Operation *op) {
+  if (!isa<AttendOp, WindowedAttendOp>(op))
+    return std::nullopt;
+  return GpuScheduleAttr::get(ctx, kGpuWarps, 16 * kGpuWarps, kGpuKeyTile);
+}
+
 struct ChooseSchedulePass
     : attnc::impl::AttnChooseScheduleBase<ChooseSchedulePass> {
   using AttnChooseScheduleBase::AttnChooseScheduleBase;
@@ -86,9 +100,24 @@ struct ChooseSchedulePass
     }
     TargetInfo info = targetAttr.getInfo();
     if (!info.isCpu()) {
-      module.emitError() << "no schedule for target '" << info.name()
-                         << "' yet: the CUDA backend is not implemented";
-      return signalPassFailure();
+      WalkResult r = module.walk([&](Operation *op) {
+        if (op->getDialect() != op->getContext()->getLoadedDialect<AttnDialect>() ||
+            isa<YieldOp>(op) || op->hasAttr(kScheduleAttrName))
+          return WalkResult::advance();
+        std::optional<GpuScheduleAttr> s = gpuSchedule(ctx, op);
+        if (!s) {
+          op->emitError() << "'" << op->getName() << "' has no kernel for target '"
+                          << info.name()
+                          << "' yet: CUDA compiles attn.attend and "
+                             "attn.windowed_attend";
+          return WalkResult::interrupt();
+        }
+        op->setAttr(kScheduleAttrName, *s);
+        return WalkResult::advance();
+      });
+      if (r.wasInterrupted())
+        signalPassFailure();
+      return;
     }
     module.walk([&](Operation *op) {
       if (!isa<AttendOp, WindowedAttendOp, ChunkedAttendOp, HashBucketOp>(op))

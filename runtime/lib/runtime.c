@@ -8,11 +8,21 @@
  *===----------------------------------------------------------------------===*/
 #include "attnc/runtime_abi.h"
 
+#include "cuda.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Weak: the Halide runtime comes in each CPU kernel library, whose kernels
+ * pull it in at link time. A program whose kernels are all CUDA links none
+ * (nothing in a CUDA library refers to it) and never takes the CPU path
+ * that calls these. */
+#pragma weak halide_set_error_handler
+#pragma weak halide_set_num_threads
+#pragma weak halide_shutdown_thread_pool
 
 static _Thread_local char last_error[1024];
 static int requested_threads; /* atomic */
@@ -63,6 +73,36 @@ static const char *dtype_name(attn_dtype t) {
   case ATTN_I32: return "i32";
   }
   return "unknown";
+}
+
+static const char *device_name(attn_device d) {
+  switch (d) {
+  case ATTN_CPU: return "CPU";
+  case ATTN_CUDA: return "CUDA";
+  case ATTN_OPENCL: return "OpenCL";
+  }
+  return "unknown";
+}
+
+/* The device a kernel was built for: attnc never mixes CPU and CUDA
+ * variants in one kernel, so the first one says. */
+static attn_device kernel_device(const attn_kernel_spec *spec) {
+  return spec->num_variants > 0 && spec->variants[0].cuda ? ATTN_CUDA : ATTN_CPU;
+}
+
+/* A tensor on another device than the kernel's: name both, and the copy
+ * that fixes it where there is one. */
+static int wrong_device(const attn_kernel_spec *spec, const attn_arg_spec *arg,
+                        const attn_tensor *t, attn_device want) {
+  const char *hint = "";
+  if (want == ATTN_CUDA && t->device == ATTN_CPU)
+    hint = "; copy it with attn_cuda_memcpy_to_device";
+  else if (want == ATTN_CPU && t->device == ATTN_CUDA)
+    hint = "; copy it with attn_cuda_memcpy_to_host";
+  return attn_fail(ATTN_ERR_DEVICE, "%s: argument '%s' is on device %d (%s) "
+                   "but this kernel was built for %s%s", spec->name, arg->name,
+                   (int)t->device, device_name(t->device),
+                   want == ATTN_CUDA ? "CUDA" : "the CPU", hint);
 }
 
 static struct halide_type_t halide_type(attn_dtype t) {
@@ -230,6 +270,7 @@ int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors
   for (int s = 0; s < spec->num_symbols && s < ATTN_MAX_SYMBOLS; ++s)
     bound_by[s] = -1;
   last_error[0] = '\0';
+  attn_device device = kernel_device(spec);
 
   for (int a = 0; a < spec->num_args; ++a) {
     const attn_arg_spec *arg = &spec->args[a];
@@ -240,10 +281,8 @@ int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors
     if (!t->data)
       return attn_fail(ATTN_ERR_NULL, "%s: argument '%s' has a null data pointer",
                        spec->name, arg->name);
-    if (t->device != ATTN_CPU)
-      return attn_fail(ATTN_ERR_DEVICE,
-                       "%s: argument '%s' is on device %d but this kernel was "
-                       "built for the CPU", spec->name, arg->name, (int)t->device);
+    if (t->device != device)
+      return wrong_device(spec, arg, t, device);
     if (t->rank < 0 || t->rank > ATTN_MAX_RANK)
       return attn_fail(ATTN_ERR_RANK, "%s: argument '%s' is not a valid tensor "
                        "descriptor (rank %d; attn_make_tensor was given no "
@@ -586,6 +625,68 @@ static int outputs_overlap(const attn_kernel_spec *spec,
   return ATTN_OK;
 }
 
+/*---------------------------------------------------------------------------
+ * CUDA kernels: no staging (device memory cannot be copied here), so
+ * layouts a kernel cannot use in place are refused instead
+ *-------------------------------------------------------------------------*/
+
+/* A dense_args argument: the kernel loads 16-byte vectors along its rows, so
+ * rows are contiguous, start 16-byte aligned and are whole vectors apart.
+ * A dimension of extent 1 is only indexed at 0: its stride never matters
+ * (PyTorch gives such dimensions arbitrary strides). */
+static int check_dense(const attn_kernel_spec *spec,
+                       const attn_tensor *const *tensors, int a) {
+  const attn_tensor *t = tensors[a];
+  const char *name = spec->args[a].name;
+  int64_t vector = 16 / (int64_t)dtype_size(t->dtype);
+  if ((uintptr_t)t->data % 16 != 0)
+    return attn_fail(ATTN_ERR_STRIDES, "%s: argument '%s' has data pointer %p, "
+                     "not 16-byte aligned as this CUDA kernel needs (it loads "
+                     "16-byte vectors)", spec->name, name, t->data);
+  for (int d = 0; d < t->rank; ++d) {
+    if (t->shape[d] <= 1)
+      continue;
+    if (d == t->rank - 1 && t->strides[d] != 1)
+      return attn_fail(ATTN_ERR_STRIDES, "%s: argument '%s' dimension %d has "
+                       "stride %lld; this CUDA kernel needs its innermost "
+                       "dimension dense (stride 1)", spec->name, name, d,
+                       (long long)t->strides[d]);
+    if (d < t->rank - 1 && t->strides[d] % vector != 0)
+      return attn_fail(ATTN_ERR_STRIDES, "%s: argument '%s' dimension %d has "
+                       "stride %lld, not a multiple of %lld elements (16 bytes) "
+                       "as this CUDA kernel needs", spec->name, name, d,
+                       (long long)t->strides[d], (long long)vector);
+  }
+  return ATTN_OK;
+}
+
+/* dense_args, and no output sharing memory with an input: the kernel
+ * writes outputs in place while other blocks may still read the input. */
+static int check_cuda_layouts(const attn_kernel_spec *spec,
+                              const attn_cuda_kernel *k,
+                              const attn_tensor *const *tensors) {
+  for (int a = 0; k && a < spec->num_args && a < 64; ++a)
+    if ((k->dense_args >> a) & 1) {
+      int rc = check_dense(spec, tensors, a);
+      if (rc != ATTN_OK)
+        return rc;
+    }
+  for (int a = 0; a < spec->num_args; ++a)
+    for (int b = 0; spec->args[a].is_output && b < spec->num_args; ++b)
+      if (!spec->args[b].is_output && spans_overlap(tensors[a], tensors[b]))
+        return attn_fail(ATTN_ERR_STRIDES, "%s: output '%s' shares memory "
+                         "with input '%s'; CUDA kernels write their outputs in "
+                         "place, so pass a separate buffer", spec->name,
+                         spec->args[a].name, spec->args[b].name);
+  return ATTN_OK;
+}
+
+static int invoke_cuda(const attn_kernel_spec *spec, const attn_variant *v,
+                       const attn_tensor *const *tensors) {
+  int rc = check_cuda_layouts(spec, v->cuda, tensors);
+  return rc != ATTN_OK ? rc : attn_cuda_launch(spec, v, tensors);
+}
+
 int attn_invoke(const attn_kernel_spec *spec, const attn_tensor *const *tensors) {
   halide_buffer_t buffers[ATTN_MAX_ARGS];
   halide_dimension_t dims[ATTN_MAX_ARGS * ATTN_MAX_RANK];
@@ -596,7 +697,10 @@ int attn_invoke(const attn_kernel_spec *spec, const attn_tensor *const *tensors)
   int rc = attn_prepare(spec, tensors, buffers, dims);
   if (rc == ATTN_OK)
     rc = outputs_overlap(spec, tensors);
-  if (rc == ATTN_OK)
+  /* Device memory is not readable here: a CUDA kernel's index values go
+   * unchecked. */
+  int cuda = kernel_device(spec) == ATTN_CUDA;
+  if (rc == ATTN_OK && !cuda)
     rc = attn_check_values(spec, tensors);
   if (rc != ATTN_OK)
     return rc;
@@ -605,6 +709,11 @@ int attn_invoke(const attn_kernel_spec *spec, const attn_tensor *const *tensors)
   const attn_variant *v = select_variant(spec, 1);
   if (!v)
     return ATTN_ERR_DEVICE;
+  if (cuda)
+    return invoke_cuda(spec, v, tensors);
+  if (!v->entry || !halide_set_num_threads)
+    return attn_fail(ATTN_ERR_DEVICE, "%s: variant %s has no CPU entry point "
+                     "or no Halide runtime is linked", spec->name, v->target);
   for (int a = 0; a < spec->num_args && rc == ATTN_OK; ++a)
     rc = stage(spec, tensors, a, &buffers[a], &dims[a * ATTN_MAX_RANK],
                &staged[a]);

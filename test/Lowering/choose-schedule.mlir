@@ -8,7 +8,7 @@
 // RUN: sed 's/^module {/module attributes {attn.target = #attn.target<"x86-64-v4">} {/' %s | attn-opt --attn-choose-schedule | FileCheck %s --check-prefix=AVX512
 // RUN: not attn-opt %s --attn-choose-schedule 2>&1 | FileCheck %s --check-prefix=NOTARGET
 // RUN: not attn-opt %s --attn-choose-schedule='target=host' 2>&1 | FileCheck %s --check-prefix=HOST
-// RUN: not attn-opt %s --attn-choose-schedule='target=cuda:sm_90' 2>&1 | FileCheck %s --check-prefix=CUDA
+// RUN: attn-opt %s --attn-choose-schedule='target=cuda:sm_90' | FileCheck %s --check-prefix=CUDA
 
 !t = tensor<?x?x?x64xf32>
 
@@ -26,7 +26,11 @@
 // SSE: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 4, tile_queries = 48, register_rows = 6, key_tile = 8>}
 // NOTARGET: error: attn-choose-schedule needs a target: pass target=x86-64-v3 (or another) or set attn.target on the module
 // HOST: error: attn-choose-schedule: target 'host' must be resolved to this CPU's features by the driver; name a level such as x86-64-v3
-// CUDA: error: no schedule for target 'cuda:sm_90' yet: the CUDA backend is not implemented
+// CUDA: module attributes {attn.target = #attn.target<"cuda:sm_90">}
+// CUDA-LABEL: func.func @schedules
+// CUDA: attn.attend {{.*}}{attn.schedule = #attn.gpu_schedule<warps = 4, tile_queries = 64, key_tile = 64>}
+// CUDA: attn.windowed_attend {{.*}}attn.schedule = #attn.gpu_schedule<warps = 4, tile_queries = 64, key_tile = 64>
+// CUDA: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 96, register_rows = 4, key_tile = 8>}
 module {
 func.func @schedules(%q: !t) -> (!t, !t, !t) {
   %a = attn.attend %q, %q, %q : !t, !t, !t -> !t

@@ -5,6 +5,7 @@
 //
 // attnc FILE.attn -o DIR                     DIR/<stem>.a, .h, .json
 // attnc FILE.attn --emit=halide              Halide's lowered statements
+// attnc FILE.attn --target=cuda --emit=gpu|ptx   CUDA kernels as gpu/nvgpu IR, PTX
 // attnc --cflags / --libs                    what a user program needs
 //
 //===----------------------------------------------------------------------===//
@@ -41,7 +42,7 @@ using namespace attnc;
 
 namespace {
 
-enum class Emit { AST, MLIR, Lowered, Halide, Obj };
+enum class Emit { AST, MLIR, Lowered, Halide, Gpu, Ptx, Obj };
 enum class InputKind { Attn, MLIR };
 
 cl::OptionCategory category("attnc options");
@@ -60,6 +61,10 @@ cl::opt<Emit> emit(
                    "analyze-masks, choose-schedule)"),
         clEnumValN(Emit::Halide, "halide",
                    "Halide's lowered statement of every kernel"),
+        clEnumValN(Emit::Gpu, "gpu",
+                   "CUDA targets: every kernel as gpu/nvgpu IR, before "
+                   "lowering"),
+        clEnumValN(Emit::Ptx, "ptx", "CUDA targets: every kernel's PTX"),
         clEnumValN(Emit::Obj, "obj",
                    "DIR/<stem>.a, .h and .json (the default with -o)")),
     cl::cat(category));
@@ -79,8 +84,8 @@ cl::opt<std::string> targetList(
     "target",
     cl::desc("Target variant(s), comma-separated, dispatched at run time: "
              "host (default: this CPU), x86-64-v2, x86-64-v3, x86-64-v4, "
-             "LEVEL+feature (e.g. x86-64-v2+avx), cuda[:sm_80|sm_90] (not "
-             "implemented yet)"),
+             "LEVEL+feature (e.g. x86-64-v2+avx), cuda[:sm_80|sm_90] "
+             "(attend and windowed_attend on bf16/f16, alone in a library)"),
     cl::value_desc("list"), cl::init("host"), cl::cat(category));
 
 cl::opt<bool> grad("grad",
@@ -163,17 +168,7 @@ std::optional<std::vector<TargetInfo>> resolveTargets(std::string &error) {
     }
     spec += (spec.empty() ? "" : ",") + one;
   }
-  auto targets = TargetInfo::parseList(spec, error);
-  if (!targets)
-    return std::nullopt;
-  for (const TargetInfo &t : *targets)
-    if (!t.isCpu()) {
-      error = "target '" + t.name() +
-              "' is not implemented yet; CPU targets (host, x86-64-v2, "
-              "x86-64-v3, x86-64-v4) are";
-      return std::nullopt;
-    }
-  return targets;
+  return TargetInfo::parseList(spec, error);
 }
 
 /// Where the installed layout keeps headers and the runtime: relative to
@@ -212,6 +207,7 @@ int main(int argc, char **argv) {
       "(--mlir-print-debuginfo for locations)\n"
       "  attnc prog.attn --emit=lowered   IR after the lowering passes\n"
       "  attnc prog.attn --emit=halide    Halide's lowered statements\n"
+      "  attnc prog.attn --target=cuda --emit=gpu|ptx   CUDA kernels\n"
       "  attnc -x mlir prog.mlir ...      start from attn IR\n"
       "  attnc --cflags, attnc --libs     flags to build a program against "
       "the output\n");
@@ -346,6 +342,14 @@ int main(int argc, char **argv) {
   options.halideFeatures = halideFeatures;
   if (emit == Emit::Obj)
     return failed(emitLibrary(loweredOps, options)) ? 1 : 0;
+  if (emit == Emit::Gpu || emit == Emit::Ptx) {
+    if (failed(emitCudaStage(loweredOps,
+                             emit == Emit::Gpu ? CudaStage::Gpu : CudaStage::Ptx,
+                             output->os())))
+      return 1;
+    output->keep();
+    return 0;
+  }
   if (failed(emitHalideStmt(loweredOps, options, output->os())))
     return 1;
   output->keep();

@@ -80,11 +80,32 @@ enum {
 /* Halide's argv entry point: args[i] is the halide_buffer_t * of argument i. */
 typedef int (*attn_entry_fn)(void **args);
 
-/* One compiled variant of a kernel. */
+/* A CUDA kernel built by attnc --target=cuda: its PTX and launch shape.
+ * Kernel parameters, in order: for each argument of the spec its device
+ * pointer (u64); then for each argument its shape (rank int64) followed by
+ * its strides in elements (rank int64). */
+typedef struct attn_cuda_kernel {
+  const char *ptx;        /* NUL-terminated PTX text (JIT-compiled by the driver) */
+  const char *function;   /* entry name in the PTX */
+  int32_t sm;             /* lowest compute capability it runs on, e.g. 80 */
+  int32_t threads;        /* threads per block (blockDim.x; y = z = 1) */
+  int32_t shared_bytes;   /* dynamic shared memory per block (0 if none) */
+  int32_t tile_rows;      /* grid.x = ceil(shape[rank-2] / tile_rows) of argument grid_arg */
+  int32_t grid_arg;       /* grid.y = shape[rank-3], grid.z = product of shape[0 .. rank-4] */
+  uint64_t dense_args;    /* bit a set: argument a must have unit innermost stride, its other
+                             strides multiples of (16 bytes / element size) and a 16-byte aligned
+                             data pointer (vector loads); ATTN_ERR_STRIDES otherwise */
+} attn_cuda_kernel;
+
+/* One compiled variant of a kernel. A kernel's variants are either all CPU
+ * (cuda NULL, entry set) or all CUDA (cuda set, entry NULL, cpu_features 0):
+ * attnc refuses to mix them, and the runtime decides a kernel's device from
+ * variants[0]. */
 typedef struct attn_variant {
-  const char *target;     /* canonical target name, e.g. "x86-64-v4" */
+  const char *target;     /* canonical target name, e.g. "x86-64-v4", "cuda:sm_80" */
   uint64_t cpu_features;  /* ATTN_CPU_* bits it needs */
   attn_entry_fn entry;
+  const attn_cuda_kernel *cuda; /* NULL for CPU variants */
 } attn_variant;
 
 typedef struct attn_kernel_spec {
@@ -104,7 +125,11 @@ typedef struct attn_kernel_spec {
 
 /* What every generated kernel function does: checks the tensors, picks the
  * best variant this CPU runs (or the forced one), runs it with the thread
- * count applied and Halide's errors routed to attn_last_error(). */
+ * count applied and Halide's errors routed to attn_last_error(). A CUDA
+ * kernel is launched on the stream of attn_cuda_set_stream() and not waited
+ * for; its i32 inputs' values are not checked (device memory is not
+ * readable from here) and no strided tensor is staged through a dense copy
+ * (dense_args are refused with ATTN_ERR_STRIDES instead). */
 int attn_invoke(const attn_kernel_spec *spec, const attn_tensor *const *tensors);
 
 /* Called by each generated library's constructor, so that
@@ -114,7 +139,9 @@ void attn_register_kernel(const attn_kernel_spec *spec);
 /* Checks every tensor against the spec (null pointers, rank, dtype, device,
  * literal, symbolic and derived dimensions, strides) and fills one halide_buffer_t
  * per argument (dims in `dims`, ATTN_MAX_RANK per argument). Returns 0 or an
- * attn_status with the message stored for attn_last_error(). */
+ * attn_status with the message stored for attn_last_error(). Every tensor
+ * must be on the kernel's device: CUDA when variants[0].cuda is set, else
+ * the CPU. */
 int attn_prepare(const attn_kernel_spec *spec, const attn_tensor *const *tensors,
                  halide_buffer_t *buffers, halide_dimension_t *dims);
 

@@ -701,7 +701,7 @@ func.func @f(%q: !t) {
 
 !t = tensor<?x?x?x64xf32>
 func.func @f(%q: !t) {
-  // expected-error @+1 {{'attn.schedule' must be an #attn.schedule attribute}}
+  // expected-error @+1 {{'attn.schedule' must be an #attn.schedule or #attn.gpu_schedule attribute}}
   %y = attn.attend %q, %q, %q {attn.schedule = 8 : i64} : !t, !t, !t -> !t
   return
 }
@@ -803,5 +803,41 @@ func.func @f() {
 func.func @f() {
   // expected-error @+1 {{unknown attn attribute 'attn.tile'}}
   "test.op"() {attn.tile = 3 : i64} : () -> ()
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xbf16>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{tile of 32 queries is not 16 x 4 warps (one mma.sync row block per warp)}}
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.gpu_schedule<warps = 4, tile_queries = 32, key_tile = 64>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xbf16>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{gpu schedule of 3 warps is not 1, 2, 4 or 8}}
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.gpu_schedule<warps = 3, tile_queries = 48, key_tile = 64>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xbf16>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{key tile 48 is not 32, 64 or 128}}
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.gpu_schedule<warps = 4, tile_queries = 64, key_tile = 48>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xbf16>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{'attn.schedule' #attn.gpu_schedule belongs on attn.attend or attn.windowed_attend}}
+  %y = attn.relu %q {attn.schedule = #attn.gpu_schedule<warps = 4, tile_queries = 64, key_tile = 64>} : !t
   return
 }

@@ -35,6 +35,12 @@ mlir::LogicalResult emitHalideStmt(llvm::ArrayRef<mlir::ModuleOp> variants,
                                    const CodegenOptions &options,
                                    llvm::raw_ostream &os);
 
+/// What --emit=gpu and --emit=ptx print for a CUDA target: every
+/// kernel's gpu/nvgpu IR before lowering, or its PTX.
+enum class CudaStage { Gpu, Ptx };
+mlir::LogicalResult emitCudaStage(llvm::ArrayRef<mlir::ModuleOp> variants,
+                                  CudaStage stage, llvm::raw_ostream &os);
+
 } // namespace attnc
 
 #endif

@@ -106,4 +106,25 @@ def Attn_ScheduleAttr : Attn_Attr<"Schedule", "schedule"> {
   let genVerifyDecl = 1;
 }
 
+def Attn_GpuScheduleAttr : Attn_Attr<"GpuSchedule", "gpu_schedule"> {
+  let summary = "tile sizes the CUDA backend follows for one attention op";
+  let description = [{
+    Chosen by `attn-choose-schedule` for a `cuda` target (or written by
+    hand, which wins). One thread block per tile of `tile_queries` queries,
+    `warps` warps of 16 query rows each (the rows of an `mma.sync`
+    m16n8k16 tile, so tile_queries = 16 · warps); keys are staged in shared
+    memory `key_tile` at a time and scored with an online softmax.
+
+    Example:
+
+    ```mlir
+    #attn.gpu_schedule<warps = 4, tile_queries = 64, key_tile = 64>
+    ```
+  }];
+  let parameters = (ins "int64_t":$warps, "int64_t":$tile_queries,
+                        "int64_t":$key_tile);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 #endif // ATTN_ATTRS_TD

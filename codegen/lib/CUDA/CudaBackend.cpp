@@ -1,0 +1,60 @@
+//===- CudaBackend.cpp - one func.func as one CUDA kernel -----------------===//
+#include "CudaBackend.h"
+#include "FlashAttention.h"
+#include "PtxCompiler.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::codegen;
+
+namespace {
+
+/// A scratch module holding `fn`'s gpu.module.
+FailureOr<std::pair<OwningOpRef<ModuleOp>, CudaLaunch>>
+buildScratch(func::FuncOp fn) {
+  loadCudaDialects(fn.getContext());
+  OwningOpRef<ModuleOp> scratch = ModuleOp::create(fn.getLoc());
+  FailureOr<CudaLaunch> launch = buildFlashKernel(fn, *scratch);
+  if (failed(launch))
+    return failure();
+  return std::make_pair(std::move(scratch), *launch);
+}
+
+} // namespace
+
+FailureOr<BuiltKernel> attnc::codegen::buildCudaKernel(func::FuncOp fn,
+                                                       const TargetInfo &target) {
+  FailureOr<BuiltKernel> k = describeKernel(fn);
+  if (failed(k))
+    return failure();
+  auto scratch = buildScratch(fn);
+  if (failed(scratch))
+    return failure();
+  auto &[module, launch] = *scratch;
+  auto gpuModule = *module->getOps<gpu::GPUModuleOp>().begin();
+  FailureOr<std::string> ptx = compileToPtx(gpuModule, target.cudaSm());
+  if (failed(ptx))
+    return failure();
+  CudaBuilt c;
+  c.ptx = std::move(*ptx);
+  c.function = launch.function;
+  c.sm = target.cudaSm();
+  c.threads = launch.threads;
+  c.sharedBytes = launch.sharedBytes;
+  c.tileRows = launch.tileRows;
+  c.gridArg = launch.gridArg;
+  c.denseArgs = launch.denseArgs;
+  k->cuda = std::move(c);
+  return k;
+}
+
+LogicalResult attnc::codegen::printGpuModule(func::FuncOp fn,
+                                             llvm::raw_ostream &os) {
+  auto scratch = buildScratch(fn);
+  if (failed(scratch))
+    return failure();
+  scratch->first->print(os);
+  return success();
+}
