@@ -3,19 +3,21 @@
 #
 # Prints the machine (GPU name, driver and maximum SM clock from nvidia-smi
 # when it exists; CPU model; glibc), then runs
-# BUILD_DIR/bench/gpu/attnc-cuda-examples when that exists (every kernel of
-# examples/cuda checked against a reference; takes no arguments), then
-# BUILD_DIR/bench/gpu/attnc-gpu-bench (default BUILD_DIR: build). Both run
-# even if the first fails; the script prints both statuses and exits with
-# the benchmark's status if it failed, else with the examples' one. Extra
+# BUILD_DIR/bench/gpu/attnc-cuda-examples and
+# BUILD_DIR/bench/gpu/attnc-cuda-examples-f32, each when it exists (every
+# kernel of examples/cuda, bf16, and of examples/*.attn, f32, checked against
+# a reference; they take no arguments), then
+# BUILD_DIR/bench/gpu/attnc-gpu-bench (default BUILD_DIR: build). All run
+# even if one fails; the script prints their statuses and exits with the
+# benchmark's status if it failed, else with the first failed check's. Extra
 # arguments go to the benchmark, e.g.
 #
 #   bench/gpu.sh build --lengths 4096 --kinds causal --iters 20
 #   bench/gpu.sh build --check-only
 #
-# Needs nothing but a POSIX shell, the NVIDIA driver and the built binary
-# (libstdc++ is linked into it; no cmake, compiler or CUDA toolkit), so the
-# binary alone can be carried to a GPU machine. BUILD_DIR is taken relative
+# Needs nothing but a POSIX shell, the NVIDIA driver and the built binaries
+# (libstdc++ is linked into them; no cmake, compiler or CUDA toolkit), so the
+# binaries alone can be carried to a GPU machine. BUILD_DIR is taken relative
 # to the current directory, else to the repository root.
 set -u
 
@@ -53,31 +55,40 @@ cpu=$(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | sed 's/^[^:]*:[[:space:
 echo "CPU: ${cpu:-unknown} ($(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') cores online)"
 glibc=$(getconf GNU_LIBC_VERSION 2>/dev/null || true)
 echo "OS: $(uname -srm)${glibc:+, $glibc}"
-# Optional first step: the examples/cuda kernels, checked.
-examples=$build/bench/gpu/attnc-cuda-examples
-if [ ! -e "$examples" ] && [ -e "$root/$examples" ]; then
-  examples=$root/$examples
-fi
-examples_status=
-if [ -e "$examples" ]; then
-  echo "== $examples"
-  if [ -f "$examples" ] && [ -x "$examples" ]; then
-    "$examples"
-    examples_status=$?
-  else
-    echo "bench/gpu.sh: $examples is not an executable file (chmod +x it)" >&2
-    examples_status=126
+# Optional first steps: the example programs' kernels, checked (bf16 and
+# f16, then f32). run_check NAME runs BUILD_DIR/bench/gpu/NAME when it
+# exists and appends "NAME STATUS" to $checks; the first nonzero status goes
+# to $checks_status.
+checks=
+checks_status=0
+run_check() {
+  check=$build/bench/gpu/$1
+  if [ ! -e "$check" ] && [ -e "$root/$check" ]; then
+    check=$root/$check
   fi
-  [ "$examples_status" -eq 0 ] ||
-    echo "bench/gpu.sh: attnc-cuda-examples exited with status $examples_status" >&2
-fi
+  [ -e "$check" ] || return 0
+  echo "== $check"
+  if [ -f "$check" ] && [ -x "$check" ]; then
+    "$check"
+    check_status=$?
+  else
+    echo "bench/gpu.sh: $check is not an executable file (chmod +x it)" >&2
+    check_status=126
+  fi
+  [ "$check_status" -eq 0 ] ||
+    echo "bench/gpu.sh: $1 exited with status $check_status" >&2
+  checks="$checks$1 $check_status, "
+  [ "$checks_status" -ne 0 ] || checks_status=$check_status
+}
+run_check attnc-cuda-examples
+run_check attnc-cuda-examples-f32
 
 echo "== $bin $*"
 "$bin" "$@"
 status=$?
 [ $status -eq 0 ] || echo "bench/gpu.sh: attnc-gpu-bench exited with status $status" >&2
-if [ -n "$examples_status" ]; then
-  echo "== status: attnc-cuda-examples $examples_status, attnc-gpu-bench $status"
-  [ $status -ne 0 ] || status=$examples_status
+if [ -n "$checks" ]; then
+  echo "== status: ${checks}attnc-gpu-bench $status"
+  [ $status -ne 0 ] || status=$checks_status
 fi
 exit $status

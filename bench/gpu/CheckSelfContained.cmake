@@ -1,13 +1,18 @@
-# cmake -DOBJDUMP=objdump -DBINARY=attnc-gpu-bench -P CheckSelfContained.cmake
+# cmake -DOBJDUMP=objdump -DBINARY=path/to/attnc-gpu-bench -P CheckSelfContained.cmake
 #
 # Fails when BINARY needs a shared library beyond glibc's (libc, libm, libdl,
-# libpthread, librt, the dynamic loader): attnc-gpu-bench runs on GPU machines
-# that have no C++ runtime installed. Prints the newest GLIBC_ symbol version
-# it references, the oldest glibc it starts on.
+# libpthread, librt, the dynamic loader): attnc-gpu-bench and
+# attnc-cuda-examples run on GPU machines that have no C++ runtime
+# installed. Prints the newest GLIBC_ symbol version it references, the
+# oldest glibc it starts on. Messages name the binary by its file name.
+if(NOT DEFINED BINARY OR BINARY STREQUAL "")
+  message(FATAL_ERROR "CheckSelfContained.cmake: set -DBINARY=<path of the binary>")
+endif()
+get_filename_component(name "${BINARY}" NAME)
 execute_process(COMMAND ${OBJDUMP} -p ${BINARY}
   OUTPUT_VARIABLE headers RESULT_VARIABLE rc ERROR_QUIET)
 if(NOT rc EQUAL 0)
-  message(STATUS "attnc-gpu-bench: '${OBJDUMP} -p' failed; dependencies not checked")
+  message(STATUS "${name}: '${OBJDUMP} -p' failed; dependencies not checked")
   return()
 endif()
 string(REGEX MATCHALL "NEEDED +[^\n]+" needed "${headers}")
@@ -21,7 +26,7 @@ foreach(line IN LISTS needed)
   endif()
 endforeach()
 if(bad)
-  message(FATAL_ERROR "attnc-gpu-bench needs ${bad}: it must depend on glibc only "
+  message(FATAL_ERROR "${name} needs ${bad}: it must depend on glibc only "
                       "(link libstdc++ and libgcc statically)")
 endif()
 
@@ -37,5 +42,5 @@ if(rc EQUAL 0)
       set(newest ${minor})
     endif()
   endforeach()
-  message(STATUS "attnc-gpu-bench: depends on glibc only; needs glibc >= 2.${newest}")
+  message(STATUS "${name}: depends on glibc only; needs glibc >= 2.${newest}")
 endif()

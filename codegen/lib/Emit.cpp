@@ -187,14 +187,21 @@ GlueKernel glueKernel(const BuiltKernel &k,
   for (const std::string &e : k.exact)
     derivedIndex(g, e);
   for (size_t v = 0; v < variants.size(); ++v) {
-    GlueVariant gv{variants[v].name(), variants[v].features(),
-                   halideEntry(k.name, v) + "_argv"};
-    if (const std::optional<CudaBuilt> &c = k.cuda) {
-      gv.entry.clear(); // no Halide entry: the runtime launches the PTX
-      gv.cuda = GlueCuda{c->ptx,      c->function, c->sm,      c->threads,
-                         c->sharedBytes, c->tileRows, c->gridArg, c->denseArgs};
+    if (k.cuda.empty()) {
+      g.variants.push_back({variants[v].name(), variants[v].features(),
+                            halideEntry(k.name, v) + "_argv"});
+      continue;
     }
-    g.variants.push_back(std::move(gv));
+    // No Halide entry: the runtime launches the PTX of the variant whose
+    // widths match the call.
+    for (const CudaBuilt &c : k.cuda) {
+      GlueVariant gv{variants[v].name(), 0, ""};
+      gv.cuda = GlueCuda{c.ptx,         c.function, c.sm,      c.threads,
+                         c.sharedBytes, c.tileRows, c.gridArg, c.denseArgs};
+      std::copy(c.widthArgs, c.widthArgs + 2, gv.cuda->widthArgs);
+      std::copy(c.widths, c.widths + 2, gv.cuda->widths);
+      g.variants.push_back(std::move(gv));
+    }
   }
   return g;
 }
@@ -402,11 +409,16 @@ LogicalResult attnc::emitLibrary(ArrayRef<ModuleOp> variantModules,
   std::vector<std::string> objects;
   for (size_t v = 0; v < variants.size(); ++v) {
     for (BuiltKernel &k : built[v]) {
-      if (k.cuda) { // compiled to PTX already; the entry point carries it
-        if (o.verbose)
+      if (!k.cuda.empty()) { // compiled to PTX already; the entry point carries it
+        if (o.verbose) {
+          size_t bytes = 0;
+          for (const CudaBuilt &c : k.cuda)
+            bytes += c.ptx.size();
           llvm::errs() << llvm::formatv(
-              "attnc: compiled {0} for {1} ({2} KiB of PTX)\n", k.name,
-              variants[v].name(), k.cuda->ptx.size() / 1024);
+              "attnc: compiled {0} for {1} ({2} width variant(s), {3} KiB of "
+              "PTX)\n",
+              k.name, variants[v].name(), k.cuda.size(), bytes / 1024);
+        }
         continue;
       }
       auto start = Clock::now();
@@ -537,8 +549,9 @@ LogicalResult attnc::emitCudaStage(ArrayRef<ModuleOp> variantModules,
       FailureOr<BuiltKernel> k = buildCudaKernel(fn, *t);
       if (failed(k))
         return failure();
-      os << "// kernel " << k->name << " (target " << t->name() << ")\n"
-         << k->cuda->ptx << "\n";
+      for (const CudaBuilt &c : k->cuda)
+        os << "// kernel " << c.function << " (target " << t->name() << ")\n"
+           << c.ptx << "\n";
     }
   }
   return success();

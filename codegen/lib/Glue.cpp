@@ -38,7 +38,8 @@ struct AbiTypes {
         c, {ptr, i32, i32, i32, i32, ArrayType::get(dim, kMaxRank)},
         "attn_arg_spec");
     // ptr, ptr, five i32 (24 bytes from offset 16: padded to 40), i64.
-    cuda = StructType::create(c, {ptr, ptr, i32, i32, i32, i32, i32, i64},
+    cuda = StructType::create(c, {ptr, ptr, i32, i32, i32, i32, i32, i64, i32,
+                                  i32, i32, i32},
                               "attn_cuda_kernel");
     variant = StructType::create(c, {ptr, i64, ptr, ptr}, "attn_variant");
     // attn_derived_op has attn_dim_spec's layout: {i32, i64}.
@@ -74,7 +75,8 @@ public:
         t.cuda, {str(c->ptx, p + "ptx"), str(c->function, p + "function"),
                  i32(c->sm), i32(c->threads), i32(c->sharedBytes),
                  i32(c->tileRows), i32(c->gridArg),
-                 ConstantInt::get(t.i64, c->denseArgs)});
+                 ConstantInt::get(t.i64, c->denseArgs), i32(c->widthArgs[0]),
+                 i32(c->widthArgs[1]), i32(c->widths[0]), i32(c->widths[1])});
     return new GlobalVariable(m, t.cuda, true, GlobalValue::PrivateLinkage,
                               init, p + "cuda");
   }

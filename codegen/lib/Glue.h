@@ -43,6 +43,8 @@ struct GlueCuda {
   int32_t tileRows = 0;
   int32_t gridArg = 0;
   uint64_t denseArgs = 0; // bit a: argument a must be dense and aligned
+  int32_t widthArgs[2] = {0, 0}; // q and v: whose innermost extents ...
+  int32_t widths[2] = {0, 0};    // ... must be these (0: any)
 };
 
 struct GlueVariant {

@@ -31,6 +31,7 @@ struct CudaBuilt {
   int32_t sm = 0;
   int32_t threads = 0, sharedBytes = 0, tileRows = 0, gridArg = 0;
   uint64_t denseArgs = 0;
+  int32_t widthArgs[2] = {0, 0}, widths[2] = {0, 0}; // 0: any width
 };
 
 struct BuiltKernel {
@@ -42,7 +43,9 @@ struct BuiltKernel {
   std::vector<std::string> exact;
   Halide::Pipeline pipeline; // CPU targets
   std::vector<Halide::Argument> inputs;
-  std::optional<CudaBuilt> cuda; // CUDA targets instead of the pipeline
+  /// CUDA targets, instead of the pipeline: one kernel per head/value width
+  /// compiled for (one when the program declares them).
+  std::vector<CudaBuilt> cuda;
 };
 
 /// Builds the Halide pipeline of one kernel for `target`: each op's

@@ -24,7 +24,8 @@
 //  - CUDA (attend, windowed_attend): 4 warps of 16 query rows (an
 //    mma.sync m16n8k16 row block each) per thread block and 64 keys per
 //    shared-memory tile: FlashAttention-2's forward shape for head
-//    dimensions up to 128 on sm_80/sm_90.
+//    dimensions up to 128 on sm_80/sm_90 (32 keys for f32 tiles wider
+//    than 64, which would not fit 48 KiB of shared memory).
 //
 //===----------------------------------------------------------------------===//
 #include "attnc/Lowering/Passes.h"
@@ -69,7 +70,18 @@ constexpr int64_t kGpuKeyTile = 64;
 std::optional<GpuScheduleAttr> gpuSchedule(MLIRContext *ctx, Operation *op) {
   if (!isa<AttendOp, WindowedAttendOp>(op))
     return std::nullopt;
-  return GpuScheduleAttr::get(ctx, kGpuWarps, 16 * kGpuWarps, kGpuKeyTile);
+  // f32 tiles are twice as large: K and V tiles of 64 keys with head or
+  // value width 128 would exceed the 48 KiB of static shared memory (a
+  // symbolic width is compiled for up to 128).
+  auto q = cast<RankedTensorType>(op->getOperand(0).getType());
+  auto v = cast<RankedTensorType>(op->getOperand(2).getType());
+  auto wide = [](RankedTensorType t) {
+    return t.isDynamicDim(3) || t.getDimSize(3) > 64;
+  };
+  int64_t keyTile = kGpuKeyTile;
+  if (q.getElementType().isF32() && (wide(q) || wide(v)))
+    keyTile /= 2;
+  return GpuScheduleAttr::get(ctx, kGpuWarps, 16 * kGpuWarps, keyTile);
 }
 
 struct ChooseSchedulePass

@@ -681,8 +681,54 @@ static int check_cuda_layouts(const attn_kernel_spec *spec,
   return ATTN_OK;
 }
 
+/* Whether CUDA variant v was specialised for the call's head and value
+ * widths (innermost extents of its width_args). */
+static int widths_match(const attn_kernel_spec *spec, const attn_variant *v,
+                        const attn_tensor *const *tensors) {
+  for (int w = 0; w < 2; ++w) {
+    int a = v->cuda->width_args[w];
+    if (v->cuda->widths[w] == 0 || a < 0 || a >= spec->num_args)
+      continue;
+    const attn_tensor *t = tensors[a];
+    if (t->rank < 1 || t->shape[t->rank - 1] != v->cuda->widths[w])
+      return 0;
+  }
+  return 1;
+}
+
+/* Among the CUDA variants from `first` on with its target, the one
+ * compiled for the call's widths; ATTN_ERR_SHAPE naming them otherwise. */
+static const attn_variant *cuda_variant_for(const attn_kernel_spec *spec,
+                                            const attn_variant *first,
+                                            const attn_tensor *const *tensors) {
+  const attn_variant *end = spec->variants + spec->num_variants;
+  char widths[256] = "";
+  size_t used = 0;
+  for (const attn_variant *v = first; v < end; ++v) {
+    if (!v->cuda || strcmp(v->target, first->target) != 0)
+      continue;
+    if (widths_match(spec, v, tensors))
+      return v;
+    if (used < sizeof widths)
+      used += (size_t)snprintf(widths + used, sizeof widths - used, "%s%d/%d",
+                               used ? ", " : "", (int)v->cuda->widths[0],
+                               (int)v->cuda->widths[1]);
+  }
+  const attn_cuda_kernel *k = first->cuda;
+  const attn_tensor *q = tensors[k->width_args[0]], *v = tensors[k->width_args[1]];
+  attn_fail(ATTN_ERR_SHAPE, "%s: no CUDA kernel was compiled for head width "
+            "%lld and value width %lld (compiled: %s); declare the widths "
+            "in the program to get exactly those", spec->name,
+            (long long)q->shape[q->rank - 1], (long long)v->shape[v->rank - 1],
+            widths);
+  return NULL;
+}
+
 static int invoke_cuda(const attn_kernel_spec *spec, const attn_variant *v,
                        const attn_tensor *const *tensors) {
+  v = cuda_variant_for(spec, v, tensors);
+  if (!v)
+    return ATTN_ERR_SHAPE;
   int rc = check_cuda_layouts(spec, v->cuda, tensors);
   return rc != ATTN_OK ? rc : attn_cuda_launch(spec, v, tensors);
 }

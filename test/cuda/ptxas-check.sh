@@ -37,7 +37,7 @@ for program in "$@"; do
         echo "FAIL $name sm_$sm: spills:"; grep "spill" "$work/log"
         failed=1; continue
       fi
-      if ! grep -q "mma.sync.aligned.m16n8k16" "$ptx"; then
+      if ! grep -q "mma.sync.aligned.m16n8k" "$ptx"; then
         echo "FAIL $name sm_$sm: no mma.sync in the PTX"
         failed=1; continue
       fi

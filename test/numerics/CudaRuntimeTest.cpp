@@ -450,6 +450,35 @@ Outcome withLayout(uint64_t dense, const std::function<void(attn_tensor &)> &edi
   return r.size() == 1 ? r[0] : Outcome{kSkip, "no outcome"};
 }
 
+/// Two CUDA variants specialised for innermost widths 8 and 16 of x (and
+/// y): the call's width picks one, another width is refused before the
+/// driver is touched.
+TEST(CudaChecks, WidthVariantsPickTheMatchingKernel) {
+  Outcomes r = isolated(kMissing, [](Outcomes &o) {
+    AffineSpec s;
+    attn_cuda_kernel wide = s.cuda;
+    s.cuda.width_args[0] = 0, s.cuda.width_args[1] = 1;
+    s.cuda.widths[0] = 8, s.cuda.widths[1] = 8;
+    wide.width_args[0] = 0, wide.width_args[1] = 1;
+    wide.widths[0] = 16, wide.widths[1] = 16;
+    attn_variant variants[2] = {s.variant, {"cuda:sm_80", 0, nullptr, &wide}};
+    s.spec.num_variants = 2;
+    s.spec.variants = variants;
+    for (int64_t width : {8, 16, 12}) {
+      attn_tensor x = tensor(fakeDevice(1), 2, 3, width);
+      attn_tensor y = tensor(fakeDevice(2), 2, 3, width);
+      o.push_back(outcome(invoke(s.spec, x, y)));
+    }
+  });
+  ASSERT_EQ(r.size(), 3u);
+  // Widths 8 and 16 reach the (missing) driver: a variant was chosen.
+  expectError(r[0], ATTN_ERR_CUDA, "could not be loaded");
+  expectError(r[1], ATTN_ERR_CUDA, "could not be loaded");
+  expectError(r[2], ATTN_ERR_SHAPE,
+              "cuda_affine: no CUDA kernel was compiled for head width 12 and "
+              "value width 12 (compiled: 8/8, 16/16)");
+}
+
 TEST(CudaChecks, DenseArgsInnermostStride) {
   expectError(withLayout(1, [](attn_tensor &x) {
                 x.strides[2] = 2;
@@ -580,7 +609,9 @@ TEST(CudaChecks, AbiLayout) {
   EXPECT_EQ(offsetof(attn_cuda_kernel, sm), 16u);
   EXPECT_EQ(offsetof(attn_cuda_kernel, grid_arg), 32u);
   EXPECT_EQ(offsetof(attn_cuda_kernel, dense_args), 40u);
-  EXPECT_EQ(sizeof(attn_cuda_kernel), 48u);
+  EXPECT_EQ(offsetof(attn_cuda_kernel, width_args), 48u);
+  EXPECT_EQ(offsetof(attn_cuda_kernel, widths), 56u);
+  EXPECT_EQ(sizeof(attn_cuda_kernel), 64u);
   EXPECT_EQ(offsetof(attn_variant, cuda), 24u);
   EXPECT_EQ(sizeof(attn_variant), 32u);
 }

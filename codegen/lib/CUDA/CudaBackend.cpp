@@ -11,12 +11,12 @@ using namespace attnc::codegen;
 
 namespace {
 
-/// A scratch module holding `fn`'s gpu.module.
+/// A scratch module holding `fn`'s gpu.module for `widths`.
 FailureOr<std::pair<OwningOpRef<ModuleOp>, CudaLaunch>>
-buildScratch(func::FuncOp fn) {
+buildScratch(func::FuncOp fn, Widths widths) {
   loadCudaDialects(fn.getContext());
   OwningOpRef<ModuleOp> scratch = ModuleOp::create(fn.getLoc());
-  FailureOr<CudaLaunch> launch = buildFlashKernel(fn, *scratch);
+  FailureOr<CudaLaunch> launch = buildFlashKernel(fn, *scratch, widths);
   if (failed(launch))
     return failure();
   return std::make_pair(std::move(scratch), *launch);
@@ -29,32 +29,46 @@ FailureOr<BuiltKernel> attnc::codegen::buildCudaKernel(func::FuncOp fn,
   FailureOr<BuiltKernel> k = describeKernel(fn);
   if (failed(k))
     return failure();
-  auto scratch = buildScratch(fn);
-  if (failed(scratch))
+  FailureOr<std::vector<Widths>> all = widthsToCompile(fn);
+  if (failed(all))
     return failure();
-  auto &[module, launch] = *scratch;
-  auto gpuModule = *module->getOps<gpu::GPUModuleOp>().begin();
-  FailureOr<std::string> ptx = compileToPtx(gpuModule, target.cudaSm());
-  if (failed(ptx))
-    return failure();
-  CudaBuilt c;
-  c.ptx = std::move(*ptx);
-  c.function = launch.function;
-  c.sm = target.cudaSm();
-  c.threads = launch.threads;
-  c.sharedBytes = launch.sharedBytes;
-  c.tileRows = launch.tileRows;
-  c.gridArg = launch.gridArg;
-  c.denseArgs = launch.denseArgs;
-  k->cuda = std::move(c);
+  for (Widths widths : *all) {
+    auto scratch = buildScratch(fn, widths);
+    if (failed(scratch))
+      return failure();
+    auto &[module, launch] = *scratch;
+    auto gpuModule = *module->getOps<gpu::GPUModuleOp>().begin();
+    FailureOr<std::string> ptx = compileToPtx(gpuModule, target.cudaSm());
+    if (failed(ptx))
+      return failure();
+    CudaBuilt c;
+    c.ptx = std::move(*ptx);
+    c.function = launch.function;
+    c.sm = target.cudaSm();
+    c.threads = launch.threads;
+    c.sharedBytes = launch.sharedBytes;
+    c.tileRows = launch.tileRows;
+    c.gridArg = launch.gridArg;
+    c.denseArgs = launch.denseArgs;
+    c.widthArgs[0] = launch.qArg;
+    c.widthArgs[1] = launch.vArg;
+    c.widths[0] = launch.headDim;
+    c.widths[1] = launch.valueDim;
+    k->cuda.push_back(std::move(c));
+  }
   return k;
 }
 
 LogicalResult attnc::codegen::printGpuModule(func::FuncOp fn,
                                              llvm::raw_ostream &os) {
-  auto scratch = buildScratch(fn);
-  if (failed(scratch))
+  FailureOr<std::vector<Widths>> all = widthsToCompile(fn);
+  if (failed(all))
     return failure();
-  scratch->first->print(os);
+  for (Widths widths : *all) {
+    auto scratch = buildScratch(fn, widths);
+    if (failed(scratch))
+      return failure();
+    scratch->first->print(os);
+  }
   return success();
 }

@@ -51,9 +51,13 @@ namespace {
 
 constexpr int64_t kFragmentRows = 16; // mma.sync m16n8k16
 constexpr int64_t kFragmentCols = 8;
+constexpr int64_t kTf32K = 8;         // mma.sync m16n8k8 (TF32)
 constexpr int64_t kMaxHeadDim = 128;  // K and V tiles fit 48 KiB of shared memory
-constexpr int64_t kSharedPad = 8;     // elements per shared row: no ldmatrix bank conflicts
-constexpr int64_t kVectorElems = 8;   // 16-byte global loads of 16-bit elements
+constexpr int64_t kVectorBytes = 16; // global loads into shared memory
+// Shared V rows padded by 8 elements: ldmatrix.trans rows hit distinct banks
+// (16-bit), and TF32 reads of row t, column g hit bank 8t + g (f32).
+constexpr int64_t kValuePad = 8;
+constexpr int64_t kMaxStaticShared = 48 * 1024;
 
 /// What one op asks of the kernel, read from the op and its attributes.
 struct Plan {
@@ -74,6 +78,16 @@ struct Plan {
   std::vector<int64_t> ranks;    // of every kernel argument
   std::vector<Type> argElems;
 
+  /// f32 inputs run on TF32 tensor cores (m16n8k8).
+  bool tf32() const { return elem.isF32(); }
+  /// Shared K rows are padded against bank conflicts: by 16 bytes for
+  /// ldmatrix (8 rows of 16 bytes hit distinct banks), by 4 floats for the
+  /// TF32 reads (lanes g, t read row g, column t: bank 4g + t).
+  int64_t keyPad() const { return tf32() ? 4 : 8; }
+  int64_t sharedBytes() const {
+    return keyTile * (D + keyPad() + Dv + kValuePad) *
+           (elem.getIntOrFloatBitWidth() / 8);
+  }
   /// A tile inside the band and below L needs no per-element predicate.
   bool bandIsWholeMask() const {
     return !mask && (!windowed || (dilation == 1 && globals.empty()));
@@ -171,7 +185,17 @@ private:
     return x;
   }
 
+  Value zeroOf(VectorType t) {
+    return b.create<arith::ConstantOp>(
+        t, DenseElementsAttr::get(t, b.getZeroAttr(t.getElementType())));
+  }
+  Value zeroAcc() { return zeroOf(VectorType::get({2, 2}, f32())); }
   Value mma(Value a, Value bFrag, Value c);
+  SmallVector<Value> scores16();
+  SmallVector<Value> scoresTf32();
+  void accumulate16(ArrayRef<Value> pHalf, SmallVector<Value> &acc);
+  void accumulateTf32(ArrayRef<Value> pv, SmallVector<Value> &acc);
+  void loadQueryFragments();
   Value inlineRegion(Region &r, ArrayRef<Value> leading);
   Value elementAllowed(Value i, Value j);
   Value scoreOf(Value acc, Value i, Value j);
@@ -183,8 +207,12 @@ private:
 };
 
 /// c + a·b on tensor cores, m16n8k16: a vector<4x2xT> A fragment, b a
-/// vector<2x2xT> B fragment, c and the result vector<2x2xf32>.
+/// vector<2x2xT> B fragment, c and the result vector<2x2xf32>; for f32
+/// inputs TF32 m16n8k8 with vector<4x1xf32> and vector<2x1xf32> fragments.
 Value FlashBuilder::mma(Value a, Value bFrag, Value c) {
+  if (p.tf32())
+    return b.create<nvgpu::MmaSyncOp>(a, bFrag, c, ArrayRef<int64_t>{16, 8, 8},
+                                      /*tf32Enabled=*/true);
   if (p.elem.isF16())
     return b.create<nvgpu::MmaSyncOp>(a, bFrag, c, ArrayRef<int64_t>{16, 8, 16});
   // MLIR 19 cannot lower a bf16 mma.sync: nvgpu's lowering knows no bf16,
@@ -283,15 +311,22 @@ Value FlashBuilder::scoreOf(Value acc, Value i, Value j) {
 void FlashBuilder::loadTile(Value keyStart) {
   int64_t threads = 32 * p.warps;
   Value lastKey = b.create<arith::SubIOp>(lk, idx(1));
+  int64_t vectorElems = kVectorBytes / (p.elem.getIntOrFloatBitWidth() / 8);
   auto copy = [&](int a, Value shared, int64_t width) {
-    int64_t perRow = width / kVectorElems;
+    int64_t perRow = width / vectorElems;
     int64_t chunks = p.keyTile * perRow;
-    auto vec = VectorType::get({kVectorElems}, p.elem);
+    auto vec = VectorType::get({vectorElems}, p.elem);
     for (int64_t c0 = 0; c0 < chunks; c0 += threads) {
-      // chunks is a multiple of the thread count (width % 16 == 0).
       Value c = add(tid, idx(c0));
+      std::optional<OpBuilder::InsertionGuard> guard;
+      if (c0 + threads > chunks) { // the last round: fewer chunks than threads
+        auto inRange = b.create<scf::IfOp>(
+            cmp(arith::CmpIPredicate::ult, c, idx(chunks)), false);
+        guard.emplace(b);
+        b.setInsertionPointToStart(inRange.thenBlock());
+      }
       Value row = b.create<arith::DivUIOp>(c, idx(perRow));
-      Value col = mul(b.create<arith::RemUIOp>(c, idx(perRow)), idx(kVectorElems));
+      Value col = mul(b.create<arith::RemUIOp>(c, idx(perRow)), idx(vectorElems));
       Value key = minIdx(add(keyStart, row), lastKey);
       Value v = load(a, {batch, head, key, col}, vec, 16);
       b.create<vector::StoreOp>(v, shared, ValueRange{row, col});
@@ -301,30 +336,20 @@ void FlashBuilder::loadTile(Value keyStart) {
   copy(p.vArg, vShared, p.Dv);
 }
 
-RowState FlashBuilder::processTile(Value kt, bool masked, const RowState &in) {
-  int64_t nTiles = p.keyTile / kFragmentCols;
-  Value keyStart = mul(kt, idx(p.keyTile));
-  auto accType = VectorType::get({2, 2}, f32());
+/// S = Q·Kᵀ for this warp's 16 rows, m16n8k16: ldmatrix x4 loads the B
+/// fragments of two 8-key column tiles (lanes 0-15: keys of the first,
+/// 16-31: of the second; lanes / 8 odd: the upper 8 of the 16 head
+/// elements).
+SmallVector<Value> FlashBuilder::scores16() {
   auto fragType = VectorType::get({4, 2}, p.elem);
-  auto halfType = VectorType::get({2, 2}, p.elem);
-  Value zero = b.create<arith::ConstantOp>(
-      accType, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
-
-  b.create<gpu::BarrierOp>(); // the previous tile's reads are done
-  loadTile(keyStart);
-  b.create<gpu::BarrierOp>();
-
-  // S = Q·Kᵀ: ldmatrix x4 loads the B fragments of two 8-key column tiles
-  // (lanes 0-15: keys of the first, 16-31: of the second; lanes / 8 odd:
-  // the upper 8 of the 16 head elements).
-  SmallVector<Value> s(nTiles, zero);
+  SmallVector<Value> s(p.keyTile / kFragmentCols, zeroAcc());
   Value lrow = add(b.create<arith::RemUIOp>(lane, idx(8)),
                    mul(b.create<arith::DivUIOp>(lane, idx(16)), idx(8)));
   Value lcol = mul(b.create<arith::RemUIOp>(
                        b.create<arith::DivUIOp>(lane, idx(8)), idx(2)),
                    idx(8));
   for (int64_t kk = 0; kk < p.D / kFragmentRows; ++kk)
-    for (int64_t n = 0; n < nTiles; n += 2) {
+    for (int64_t n = 0; n < int64_t(s.size()); n += 2) {
       Value frag = b.create<nvgpu::LdMatrixOp>(
           fragType, kShared,
           ValueRange{add(lrow, idx(n * kFragmentCols)),
@@ -336,6 +361,113 @@ RowState FlashBuilder::processTile(Value kt, bool masked, const RowState &in) {
         s[n + h] = mma(qFragments[kk], bFrag, s[n + h]);
       }
     }
+  return s;
+}
+
+/// S = Q·Kᵀ, TF32 m16n8k8: B fragment (k = t and t + 4, n = g) read from
+/// shared memory element by element (ldmatrix moves 16-bit elements only).
+SmallVector<Value> FlashBuilder::scoresTf32() {
+  SmallVector<Value> s(p.keyTile / kFragmentCols, zeroAcc());
+  auto bType = VectorType::get({2, 1}, f32());
+  for (int64_t kk = 0; kk < p.D / kTf32K; ++kk)
+    for (int64_t n = 0; n < int64_t(s.size()); ++n) {
+      Value key = add(quadRow, idx(n * kFragmentCols));
+      Value frag = zeroOf(bType);
+      for (int64_t r = 0; r < 2; ++r) {
+        Value e = b.create<memref::LoadOp>(
+            kShared, ValueRange{key, add(quadCol, idx(kk * kTf32K + 4 * r))});
+        frag = b.create<vector::InsertOp>(e, frag, ArrayRef<int64_t>{r, 0});
+      }
+      s[n] = mma(qFragments[kk], frag, s[n]);
+    }
+  return s;
+}
+
+/// acc += P·V, m16n8k16: P (rounded to the input type) is the A fragment as
+/// it lies in the accumulators (column tiles 2kk and 2kk + 1 of a lane hold
+/// a0..a3); ldmatrix.trans x4 gives V's B fragments (lanes 0-7 / 8-15: keys
+/// 0-7 / 8-15 of value columns nv, lanes 16-31 the same of nv + 1).
+void FlashBuilder::accumulate16(ArrayRef<Value> pHalf, SmallVector<Value> &acc) {
+  auto fragType = VectorType::get({4, 2}, p.elem);
+  Value vrow = add(b.create<arith::RemUIOp>(lane, idx(8)),
+                   mul(b.create<arith::RemUIOp>(
+                           b.create<arith::DivUIOp>(lane, idx(8)), idx(2)),
+                       idx(8)));
+  Value vcol = mul(b.create<arith::DivUIOp>(lane, idx(16)), idx(8));
+  for (int64_t kk = 0; kk < p.keyTile / kFragmentRows; ++kk) {
+    Value aFrag = b.create<vector::ShuffleOp>(pHalf[2 * kk], pHalf[2 * kk + 1],
+                                              ArrayRef<int64_t>{0, 1, 2, 3});
+    for (int64_t nv = 0; nv < p.Dv / kFragmentCols; nv += 2) {
+      Value frag = b.create<nvgpu::LdMatrixOp>(
+          fragType, vShared,
+          ValueRange{add(vrow, idx(kk * kFragmentRows)),
+                     add(vcol, idx(nv * kFragmentCols))},
+          true, 4);
+      for (int64_t h = 0; h < 2; ++h) {
+        Value bFrag = b.create<vector::ShuffleOp>(
+            frag, frag, ArrayRef<int64_t>{2 * h, 2 * h + 1});
+        acc[nv + h] = mma(aFrag, bFrag, acc[nv + h]);
+      }
+    }
+  }
+}
+
+/// acc += P·V, TF32 m16n8k8: the A fragment wants columns t and t + 4 of
+/// each 8-key tile where a lane holds 2t and 2t + 1, so each comes from the
+/// lane of the quad that holds it (one shuffle per element and source
+/// half); V's B fragment (k = t, t + 4; n = g) is read element by element.
+void FlashBuilder::accumulateTf32(ArrayRef<Value> pv, SmallVector<Value> &acc) {
+  auto aType = VectorType::get({4, 1}, f32());
+  auto bType = VectorType::get({2, 1}, f32());
+  Value odd = cmp(arith::CmpIPredicate::ne,
+                  b.create<arith::RemUIOp>(quadCol, idx(2)), idx(0));
+  Value quadBase = mul(quadRow, idx(4));
+  Value half = b.create<arith::DivUIOp>(quadCol, idx(2));
+  Value source[2]; // lanes holding columns t and t + 4
+  for (int64_t r = 0; r < 2; ++r)
+    source[r] = b.create<arith::IndexCastOp>(
+        b.getI32Type(), add(add(quadBase, half), idx(2 * r)));
+  Value width = b.create<arith::ConstantIntOp>(32, 32);
+  auto fetch = [&](Value v, Value lanes) {
+    return b.create<gpu::ShuffleOp>(v, lanes, width, gpu::ShuffleMode::IDX)
+        .getShuffleResult();
+  };
+  for (int64_t kk = 0; kk < int64_t(pv.size()); ++kk) {
+    Value aFrag = zeroOf(aType);
+    for (int64_t r = 0; r < 4; ++r) { // a0 (g, t) a1 (g+8, t) a2 (g, t+4) a3
+      int64_t h = r % 2;
+      Value even = fetch(b.create<vector::ExtractOp>(pv[kk], ArrayRef<int64_t>{h, 0}),
+                         source[r / 2]);
+      Value oddv = fetch(b.create<vector::ExtractOp>(pv[kk], ArrayRef<int64_t>{h, 1}),
+                         source[r / 2]);
+      Value e = b.create<arith::SelectOp>(odd, oddv, even);
+      aFrag = b.create<vector::InsertOp>(e, aFrag, ArrayRef<int64_t>{r, 0});
+    }
+    for (int64_t nv = 0; nv < p.Dv / kFragmentCols; ++nv) {
+      Value frag = zeroOf(bType);
+      for (int64_t r = 0; r < 2; ++r) {
+        Value e = b.create<memref::LoadOp>(
+            vShared, ValueRange{add(quadCol, idx(kk * kTf32K + 4 * r)),
+                                add(quadRow, idx(nv * kFragmentCols))});
+        frag = b.create<vector::InsertOp>(e, frag, ArrayRef<int64_t>{r, 0});
+      }
+      acc[nv] = mma(aFrag, frag, acc[nv]);
+    }
+  }
+}
+
+RowState FlashBuilder::processTile(Value kt, bool masked, const RowState &in) {
+  int64_t nTiles = p.keyTile / kFragmentCols;
+  Value keyStart = mul(kt, idx(p.keyTile));
+  auto accType = VectorType::get({2, 2}, f32());
+  Value zero = b.create<arith::ConstantOp>(
+      accType, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
+
+  b.create<gpu::BarrierOp>(); // the previous tile's reads are done
+  loadTile(keyStart);
+  b.create<gpu::BarrierOp>();
+
+  SmallVector<Value> s = p.tf32() ? scoresTf32() : scores16();
 
   // Scores in exp2 units, masked; the tile's max per row half.
   Value negInf = f32c(-std::numeric_limits<double>::infinity());
@@ -369,26 +501,26 @@ RowState FlashBuilder::processTile(Value kt, bool masked, const RowState &in) {
     alpha[h] = exp2(b.create<arith::SubFOp>(in.max[h], base[h]));
     out.max[h] = m;
   }
-  // P in the input type, as A fragments (k = 16 keys: column tiles 2kk and
-  // 2kk + 1 of this lane's accumulators).
-  SmallVector<Value> pHalf(nTiles);
+  // P = exp2(x − max) per element; the row sums stay per lane.
+  // For 16-bit inputs P is rounded as soon as it exists (half the
+  // registers while the row sums finish).
+  SmallVector<Value> pv(nTiles, zero);
   Value rowSum[2] = {f32c(0), f32c(0)};
   for (int64_t n = 0; n < nTiles; ++n) {
-    Value pv = zero;
     for (int64_t h = 0; h < 2; ++h)
       for (int64_t c = 0; c < 2; ++c) {
         Value e = exp2(b.create<arith::SubFOp>(x[n][2 * h + c], base[h]));
         rowSum[h] = b.create<arith::AddFOp>(rowSum[h], e);
-        pv = b.create<vector::InsertOp>(e, pv, ArrayRef<int64_t>{h, c});
+        pv[n] = b.create<vector::InsertOp>(e, pv[n], ArrayRef<int64_t>{h, c});
       }
-    pHalf[n] = b.create<arith::TruncFOp>(halfType, pv);
+    if (!p.tf32())
+      pv[n] = b.create<arith::TruncFOp>(VectorType::get({2, 2}, p.elem), pv[n]);
   }
   for (int h = 0; h < 2; ++h)
     out.sum[h] = b.create<arith::AddFOp>(
         b.create<arith::MulFOp>(in.sum[h], alpha[h]), rowSum[h]);
 
-  // O = O · alpha + P·V; ldmatrix.trans x4: lanes 0-7 / 8-15 keys 0-7 /
-  // 8-15 of value columns n, lanes 16-31 the same of columns n + 1.
+  // O = O · alpha + P·V.
   Value alphaVec = zero;
   for (int64_t h = 0; h < 2; ++h)
     for (int64_t c = 0; c < 2; ++c)
@@ -396,27 +528,10 @@ RowState FlashBuilder::processTile(Value kt, bool masked, const RowState &in) {
                                             ArrayRef<int64_t>{h, c});
   for (Value acc : in.acc)
     out.acc.push_back(b.create<arith::MulFOp>(acc, alphaVec));
-  Value vrow = add(b.create<arith::RemUIOp>(lane, idx(8)),
-                   mul(b.create<arith::RemUIOp>(
-                           b.create<arith::DivUIOp>(lane, idx(8)), idx(2)),
-                       idx(8)));
-  Value vcol = mul(b.create<arith::DivUIOp>(lane, idx(16)), idx(8));
-  for (int64_t kk = 0; kk < p.keyTile / kFragmentRows; ++kk) {
-    Value aFrag = b.create<vector::ShuffleOp>(pHalf[2 * kk], pHalf[2 * kk + 1],
-                                              ArrayRef<int64_t>{0, 1, 2, 3});
-    for (int64_t nv = 0; nv < p.Dv / kFragmentCols; nv += 2) {
-      Value frag = b.create<nvgpu::LdMatrixOp>(
-          fragType, vShared,
-          ValueRange{add(vrow, idx(kk * kFragmentRows)),
-                     add(vcol, idx(nv * kFragmentCols))},
-          true, 4);
-      for (int64_t h = 0; h < 2; ++h) {
-        Value bFrag = b.create<vector::ShuffleOp>(
-            frag, frag, ArrayRef<int64_t>{2 * h, 2 * h + 1});
-        out.acc[nv + h] = mma(aFrag, bFrag, out.acc[nv + h]);
-      }
-    }
-  }
+  if (p.tf32())
+    accumulateTf32(pv, out.acc);
+  else
+    accumulate16(pv, out.acc);
   return out;
 }
 
@@ -486,6 +601,29 @@ void FlashBuilder::store(const RowState &s) {
   }
 }
 
+/// Q's A fragments, once; rows past L read row L − 1 (never stored).
+/// m16n8k16: a0 (g, 2t), a1 (g + 8, 2t), a2 (g, 2t + 8), a3 (g + 8, 2t + 8)
+/// of each 16 × 16 block as pairs; TF32 m16n8k8: a0 (g, t), a1 (g + 8, t),
+/// a2 (g, t + 4), a3 (g + 8, t + 4) of each 16 × 8 block.
+void FlashBuilder::loadQueryFragments() {
+  bool tf32 = p.tf32();
+  int64_t k = tf32 ? kTf32K : kFragmentRows;
+  auto elemType = tf32 ? VectorType::get({1}, f32()) : VectorType::get({2}, p.elem);
+  auto fragType = VectorType::get({4, tf32 ? 1 : 2}, p.elem);
+  Value lastQuery = b.create<arith::SubIOp>(lq, idx(1));
+  Value colBase = tf32 ? quadCol : mul(quadCol, idx(2));
+  for (int64_t kk = 0; kk < p.D / k; ++kk) {
+    Value frag = zeroOf(fragType);
+    for (int64_t r = 0; r < 4; ++r) {
+      Value row = minIdx(rowOf[r % 2], lastQuery);
+      Value col = add(colBase, idx(kk * k + (k / 2) * (r / 2)));
+      Value v = load(p.qArg, {batch, head, row, col}, elemType, 4);
+      frag = b.create<vector::InsertOp>(v, frag, ArrayRef<int64_t>{r});
+    }
+    qFragments.push_back(frag);
+  }
+}
+
 void FlashBuilder::build(gpu::GPUFuncOp fn) {
   Block &entry = fn.getBody().front();
   b.setInsertionPointToStart(&entry);
@@ -525,22 +663,8 @@ void FlashBuilder::build(gpu::GPUFuncOp fn) {
   rowOf[0] = warpRow;
   rowOf[1] = add(warpRow, idx(8));
 
-  // Q's A fragments, once: a0 (g, 2t), a1 (g + 8, 2t), a2 (g, 2t + 8),
-  // a3 (g + 8, 2t + 8) of each 16 × 16 block; rows past L read row L − 1.
-  auto pair = VectorType::get({2}, p.elem);
-  auto fragType = VectorType::get({4, 2}, p.elem);
   Value lastQuery = b.create<arith::SubIOp>(lq, idx(1));
-  for (int64_t kk = 0; kk < p.D / kFragmentRows; ++kk) {
-    Value frag = b.create<arith::ConstantOp>(
-        fragType, DenseElementsAttr::get(fragType, b.getZeroAttr(p.elem)));
-    for (int64_t r = 0; r < 4; ++r) {
-      Value row = minIdx(rowOf[r % 2], lastQuery);
-      Value col = add(mul(quadCol, idx(2)), idx(kk * kFragmentRows + 8 * (r / 2)));
-      Value v = load(p.qArg, {batch, head, row, col}, pair, 4);
-      frag = b.create<vector::InsertOp>(v, frag, ArrayRef<int64_t>{r});
-    }
-    qFragments.push_back(frag);
-  }
+  loadQueryFragments();
 
   // The key tiles this query tile can see: the band's, within [0, L).
   int64_t T = p.keyTile;
@@ -614,7 +738,7 @@ void FlashBuilder::build(gpu::GPUFuncOp fn) {
 }
 
 /// Reads the op, its operands (kernel parameters) and its attributes.
-FailureOr<Plan> planOf(func::FuncOp fn, Operation *op) {
+FailureOr<Plan> planOf(func::FuncOp fn, Operation *op, Widths widths) {
   Plan p;
   p.op = op;
   auto sched = op->getAttrOfType<attn::GpuScheduleAttr>(attn::kScheduleAttrName);
@@ -642,13 +766,12 @@ FailureOr<Plan> planOf(func::FuncOp fn, Operation *op) {
   p.outElem = rt.getElementType();
   if (kt.getElementType() != p.elem || vt.getElementType() != p.elem)
     return op->emitError("CUDA kernels need q, k and v of one element type");
-  if (!p.elem.isBF16() && !p.elem.isF16())
-    return op->emitError()
-           << "CUDA kernels take bf16 or f16 q, k, v (tensor-core mma.sync "
-              "m16n8k16 with f32 accumulation), not "
-           << p.elem;
-  p.D = qt.getDimSize(3);
-  p.Dv = vt.getDimSize(3);
+  if (!p.elem.isBF16() && !p.elem.isF16() && !p.elem.isF32())
+    return op->emitError() << "CUDA kernels take f32 (TF32 tensor cores), "
+                              "bf16 or f16 q, k, v, not "
+                           << p.elem;
+  p.D = widths.head ? widths.head : qt.getDimSize(3);
+  p.Dv = widths.value ? widths.value : vt.getDimSize(3);
   for (int64_t d : {p.D, p.Dv})
     if (ShapedType::isDynamic(d) || d % 16 != 0 || d > kMaxHeadDim)
       return op->emitError()
@@ -657,6 +780,12 @@ FailureOr<Plan> planOf(func::FuncOp fn, Operation *op) {
              << kMaxHeadDim << ", not "
              << (ShapedType::isDynamic(d) ? std::string("a symbolic width")
                                           : std::to_string(d));
+  if (p.sharedBytes() > kMaxStaticShared)
+    return op->emitError() << "CUDA kernel's K and V tiles of " << p.keyTile
+                           << " keys need " << p.sharedBytes()
+                           << " bytes of shared memory, more than "
+                           << kMaxStaticShared
+                           << "; choose a smaller key_tile in #attn.gpu_schedule";
   p.scale = 1.0 / std::sqrt(double(p.D));
   if (auto a = dyn_cast<attn::AttendOp>(op)) {
     if (auto s = a.getScale())
@@ -706,8 +835,8 @@ FailureOr<Plan> planOf(func::FuncOp fn, Operation *op) {
 
 } // namespace
 
-FailureOr<CudaLaunch> attnc::codegen::buildFlashKernel(func::FuncOp fn,
-                                                       ModuleOp container) {
+/// The attention op `fn` returns, or an error on what else it holds.
+static FailureOr<Operation *> attentionOf(func::FuncOp fn) {
   Block &entry = fn.getBody().front();
   Operation *op = nullptr;
   for (Operation &o : entry) {
@@ -728,7 +857,51 @@ FailureOr<CudaLaunch> attnc::codegen::buildFlashKernel(func::FuncOp fn,
   }
   if (!op)
     return fn.emitError("no attention to compile for CUDA");
-  FailureOr<Plan> plan = planOf(fn, op);
+  return op;
+}
+
+FailureOr<std::vector<Widths>> attnc::codegen::widthsToCompile(func::FuncOp fn) {
+  // Head widths of common models (GPT-2/BERT 64, Llama 128, small 32, 96).
+  static constexpr int64_t kCommonWidths[] = {32, 64, 96, 128};
+  FailureOr<Operation *> op = attentionOf(fn);
+  if (failed(op))
+    return failure();
+  auto width = [](Value v) {
+    return cast<RankedTensorType>(v.getType()).getDimSize(3);
+  };
+  std::vector<int64_t> heads{0}, values{0};
+  if (ShapedType::isDynamic(width((*op)->getOperand(0))))
+    heads.assign(std::begin(kCommonWidths), std::end(kCommonWidths));
+  if (ShapedType::isDynamic(width((*op)->getOperand(2))))
+    values.assign(std::begin(kCommonWidths), std::end(kCommonWidths));
+  // q and v declared with the same width symbol: one width, not pairs.
+  auto dimName = [&](Value v) -> std::string {
+    auto arg = dyn_cast<BlockArgument>(v);
+    auto dims = arg ? fn.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
+                                                     "attn.dims")
+                    : ArrayAttr();
+    auto s = dims && dims.size() == 4 ? dyn_cast<StringAttr>(dims[3]) : StringAttr();
+    return s ? s.str() : "";
+  };
+  std::string qName = dimName((*op)->getOperand(0));
+  bool tied = !qName.empty() && qName == dimName((*op)->getOperand(2)) &&
+              heads.size() > 1;
+  std::vector<Widths> out;
+  for (int64_t h : heads)
+    for (int64_t v : values)
+      if (!tied || h == v)
+        out.push_back({h, v});
+  return out;
+}
+
+FailureOr<CudaLaunch> attnc::codegen::buildFlashKernel(func::FuncOp fn,
+                                                       ModuleOp container,
+                                                       Widths widths) {
+  FailureOr<Operation *> found = attentionOf(fn);
+  if (failed(found))
+    return failure();
+  Operation *op = *found;
+  FailureOr<Plan> plan = planOf(fn, op, widths);
   if (failed(plan))
     return failure();
   const Plan &p = *plan;
@@ -736,18 +909,21 @@ FailureOr<CudaLaunch> attnc::codegen::buildFlashKernel(func::FuncOp fn,
   MLIRContext *ctx = fn.getContext();
   ImplicitLocOpBuilder b(op->getLoc(), ctx);
   b.setInsertionPointToEnd(container.getBody());
-  auto module = b.create<gpu::GPUModuleOp>(fn.getName().str() + "_cuda");
+  // A kernel per width pair: its name says which.
+  std::string name = fn.getName().str();
+  if (widths.head || widths.value)
+    name += "_d" + std::to_string(p.D) + "_e" + std::to_string(p.Dv);
+  auto module = b.create<gpu::GPUModuleOp>(name + "_cuda");
   b.setInsertionPointToStart(module.getBody());
   auto ptrType = LLVM::LLVMPointerType::get(ctx, 1);
   SmallVector<Type> params(p.ranks.size(), ptrType);
   for (int64_t r : p.ranks)
     params.append(2 * r, b.getI64Type());
   auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-  auto kType = MemRefType::get({p.keyTile, p.D + kSharedPad}, p.elem,
+  auto kType = MemRefType::get({p.keyTile, p.D + p.keyPad()}, p.elem,
                                MemRefLayoutAttrInterface(), workgroup);
-  auto vType = MemRefType::get({p.keyTile, p.Dv + kSharedPad}, p.elem,
+  auto vType = MemRefType::get({p.keyTile, p.Dv + kValuePad}, p.elem,
                                MemRefLayoutAttrInterface(), workgroup);
-  std::string name = fn.getName().str();
   auto kernel = b.create<gpu::GPUFuncOp>(name, b.getFunctionType(params, {}),
                                          TypeRange{kType, vType}, TypeRange{});
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
@@ -766,5 +942,9 @@ FailureOr<CudaLaunch> attnc::codegen::buildFlashKernel(func::FuncOp fn,
   launch.gridArg = p.outArg;
   launch.denseArgs = (1ull << p.qArg) | (1ull << p.kArg) | (1ull << p.vArg) |
                      (1ull << p.outArg);
+  launch.qArg = p.qArg;
+  launch.vArg = p.vArg;
+  launch.headDim = widths.head ? int32_t(p.D) : 0;
+  launch.valueDim = widths.value ? int32_t(p.Dv) : 0;
   return launch;
 }

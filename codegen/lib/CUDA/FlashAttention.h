@@ -29,13 +29,27 @@ struct CudaLaunch {
   int32_t tileRows = 0;    // query rows per thread block
   int32_t gridArg = 0;     // the output argument
   uint64_t denseArgs = 0;  // arguments read or written with vector accesses
+  int32_t qArg = 0, vArg = 0;         // whose innermost extents are ...
+  int32_t headDim = 0, valueDim = 0;  // ... the widths compiled for
+};
+
+/// Head and value widths for a kernel declared with symbolic ones (0: the
+/// declared static width).
+struct Widths {
+  int64_t head = 0, value = 0;
 };
 
 /// Builds `fn`'s kernel (its body: one attn.attend or attn.windowed_attend
-/// on its parameters, returned) as a gpu.func in a new gpu.module appended
-/// to `container`. Errors are emitted on the op or the function.
+/// on its parameters, returned) for `widths` as a gpu.func in a new
+/// gpu.module appended to `container`. Errors are emitted on the op or the
+/// function.
 mlir::FailureOr<CudaLaunch> buildFlashKernel(mlir::func::FuncOp fn,
-                                             mlir::ModuleOp container);
+                                             mlir::ModuleOp container,
+                                             Widths widths = {});
+
+/// The widths to compile `fn` for: its declared ones, or for each symbolic
+/// one the common head widths (a width shared by q and v once).
+mlir::FailureOr<std::vector<Widths>> widthsToCompile(mlir::func::FuncOp fn);
 
 } // namespace codegen
 } // namespace attnc

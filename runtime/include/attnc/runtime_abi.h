@@ -95,6 +95,13 @@ typedef struct attn_cuda_kernel {
   uint64_t dense_args;    /* bit a set: argument a must have unit innermost stride, its other
                              strides multiples of (16 bytes / element size) and a 16-byte aligned
                              data pointer (vector loads); ATTN_ERR_STRIDES otherwise */
+  /* The head and value widths this kernel was specialised for: the
+   * innermost extent of arguments width_args[0] (q) and width_args[1] (v)
+   * must equal widths[0] and widths[1] (0: any). A kernel declared with a
+   * symbolic width has one CUDA variant per width; the first that matches
+   * the call runs. */
+  int32_t width_args[2];
+  int32_t widths[2];
 } attn_cuda_kernel;
 
 /* One compiled variant of a kernel. A kernel's variants are either all CPU
