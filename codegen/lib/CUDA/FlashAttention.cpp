@@ -39,6 +39,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -191,6 +192,8 @@ private:
   }
   Value zeroAcc() { return zeroOf(VectorType::get({2, 2}, f32())); }
   Value mma(Value a, Value bFrag, Value c);
+  std::array<Value, 2> bFragmentPair(Value shared, Value row, Value col,
+                                     bool transpose);
   SmallVector<Value> scores16();
   SmallVector<Value> scoresTf32();
   void accumulate16(ArrayRef<Value> pHalf, SmallVector<Value> &acc);
@@ -336,12 +339,26 @@ void FlashBuilder::loadTile(Value keyStart) {
   copy(p.vArg, vShared, p.Dv);
 }
 
+/// Two m16n8k16 B fragments (vector<2x2xT>) from one ldmatrix x4 of 16-bit
+/// shared memory at this lane's (row, col): matrices 0-1 make the first,
+/// 2-3 the second.
+std::array<Value, 2> FlashBuilder::bFragmentPair(Value shared, Value row,
+                                                 Value col, bool transpose) {
+  Value frag = b.create<nvgpu::LdMatrixOp>(VectorType::get({4, 2}, p.elem),
+                                           shared, ValueRange{row, col},
+                                           transpose, 4);
+  std::array<Value, 2> out;
+  for (int64_t h = 0; h < 2; ++h)
+    out[h] = b.create<vector::ShuffleOp>(frag, frag,
+                                         ArrayRef<int64_t>{2 * h, 2 * h + 1});
+  return out;
+}
+
 /// S = Q·Kᵀ for this warp's 16 rows, m16n8k16: ldmatrix x4 loads the B
 /// fragments of two 8-key column tiles (lanes 0-15: keys of the first,
 /// 16-31: of the second; lanes / 8 odd: the upper 8 of the 16 head
 /// elements).
 SmallVector<Value> FlashBuilder::scores16() {
-  auto fragType = VectorType::get({4, 2}, p.elem);
   SmallVector<Value> s(p.keyTile / kFragmentCols, zeroAcc());
   Value lrow = add(b.create<arith::RemUIOp>(lane, idx(8)),
                    mul(b.create<arith::DivUIOp>(lane, idx(16)), idx(8)));
@@ -350,16 +367,10 @@ SmallVector<Value> FlashBuilder::scores16() {
                    idx(8));
   for (int64_t kk = 0; kk < p.D / kFragmentRows; ++kk)
     for (int64_t n = 0; n < int64_t(s.size()); n += 2) {
-      Value frag = b.create<nvgpu::LdMatrixOp>(
-          fragType, kShared,
-          ValueRange{add(lrow, idx(n * kFragmentCols)),
-                     add(lcol, idx(kk * kFragmentRows))},
-          false, 4);
-      for (int64_t h = 0; h < 2; ++h) {
-        Value bFrag = b.create<vector::ShuffleOp>(
-            frag, frag, ArrayRef<int64_t>{2 * h, 2 * h + 1});
-        s[n + h] = mma(qFragments[kk], bFrag, s[n + h]);
-      }
+      auto frags = bFragmentPair(kShared, add(lrow, idx(n * kFragmentCols)),
+                                 add(lcol, idx(kk * kFragmentRows)), false);
+      for (int64_t h = 0; h < 2; ++h)
+        s[n + h] = mma(qFragments[kk], frags[h], s[n + h]);
     }
   return s;
 }
@@ -388,7 +399,6 @@ SmallVector<Value> FlashBuilder::scoresTf32() {
 /// a0..a3); ldmatrix.trans x4 gives V's B fragments (lanes 0-7 / 8-15: keys
 /// 0-7 / 8-15 of value columns nv, lanes 16-31 the same of nv + 1).
 void FlashBuilder::accumulate16(ArrayRef<Value> pHalf, SmallVector<Value> &acc) {
-  auto fragType = VectorType::get({4, 2}, p.elem);
   Value vrow = add(b.create<arith::RemUIOp>(lane, idx(8)),
                    mul(b.create<arith::RemUIOp>(
                            b.create<arith::DivUIOp>(lane, idx(8)), idx(2)),
@@ -398,16 +408,10 @@ void FlashBuilder::accumulate16(ArrayRef<Value> pHalf, SmallVector<Value> &acc) 
     Value aFrag = b.create<vector::ShuffleOp>(pHalf[2 * kk], pHalf[2 * kk + 1],
                                               ArrayRef<int64_t>{0, 1, 2, 3});
     for (int64_t nv = 0; nv < p.Dv / kFragmentCols; nv += 2) {
-      Value frag = b.create<nvgpu::LdMatrixOp>(
-          fragType, vShared,
-          ValueRange{add(vrow, idx(kk * kFragmentRows)),
-                     add(vcol, idx(nv * kFragmentCols))},
-          true, 4);
-      for (int64_t h = 0; h < 2; ++h) {
-        Value bFrag = b.create<vector::ShuffleOp>(
-            frag, frag, ArrayRef<int64_t>{2 * h, 2 * h + 1});
-        acc[nv + h] = mma(aFrag, bFrag, acc[nv + h]);
-      }
+      auto frags = bFragmentPair(vShared, add(vrow, idx(kk * kFragmentRows)),
+                                 add(vcol, idx(nv * kFragmentCols)), true);
+      for (int64_t h = 0; h < 2; ++h)
+        acc[nv + h] = mma(aFrag, frags[h], acc[nv + h]);
     }
   }
 }
