@@ -194,12 +194,9 @@ GlueKernel glueKernel(const BuiltKernel &k,
     }
     // No Halide entry: the runtime launches the PTX of the variant whose
     // widths match the call.
-    for (const CudaBuilt &c : k.cuda) {
+    for (const GlueCuda &c : k.cuda) {
       GlueVariant gv{variants[v].name(), 0, ""};
-      gv.cuda = GlueCuda{c.ptx,         c.function, c.sm,      c.threads,
-                         c.sharedBytes, c.tileRows, c.gridArg, c.denseArgs};
-      std::copy(c.widthArgs, c.widthArgs + 2, gv.cuda->widthArgs);
-      std::copy(c.widths, c.widths + 2, gv.cuda->widths);
+      gv.cuda = c;
       g.variants.push_back(std::move(gv));
     }
   }
@@ -412,7 +409,7 @@ LogicalResult attnc::emitLibrary(ArrayRef<ModuleOp> variantModules,
       if (!k.cuda.empty()) { // compiled to PTX already; the entry point carries it
         if (o.verbose) {
           size_t bytes = 0;
-          for (const CudaBuilt &c : k.cuda)
+          for (const GlueCuda &c : k.cuda)
             bytes += c.ptx.size();
           llvm::errs() << llvm::formatv(
               "attnc: compiled {0} for {1} ({2} width variant(s), {3} KiB of "
@@ -503,15 +500,16 @@ LogicalResult attnc::emitHalideStmt(ArrayRef<ModuleOp> variantModules,
       llvm::sys::fs::createTemporaryFile("attnc", "stmt", tmp))
     return failure();
   auto cleanup = llvm::make_scope_exit([&] { llvm::sys::fs::remove(tmp); });
+  for (ModuleOp m : variantModules)
+    if (FailureOr<TargetInfo> t = targetOf(m); succeeded(t) && !t->isCpu())
+      return m.emitError() << "target '" << t->name()
+                           << "' is compiled without Halide: use --emit=gpu "
+                              "or --emit=ptx";
   std::vector<TargetInfo> variants;
   std::vector<std::vector<BuiltKernel>> built;
   if (failed(buildVariants(variantModules, variants, built)))
     return failure();
   for (auto [t, kernels] : llvm::zip(variants, built)) {
-    if (!t.isCpu())
-      return ModuleOp(variantModules.front()).emitError()
-             << "target '" << t.name()
-             << "' is compiled without Halide: use --emit=gpu or --emit=ptx";
     for (BuiltKernel &k : kernels) {
       try {
         k.pipeline.compile_to_lowered_stmt(tmp.str().str(), k.inputs, H::Text,
@@ -549,7 +547,7 @@ LogicalResult attnc::emitCudaStage(ArrayRef<ModuleOp> variantModules,
       FailureOr<BuiltKernel> k = buildCudaKernel(fn, *t);
       if (failed(k))
         return failure();
-      for (const CudaBuilt &c : k->cuda)
+      for (const GlueCuda &c : k->cuda)
         os << "// kernel " << c.function << " (target " << t->name() << ")\n"
            << c.ptx << "\n";
     }

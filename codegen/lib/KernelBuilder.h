@@ -2,6 +2,7 @@
 #ifndef ATTNC_CODEGEN_LIB_KERNELBUILDER_H
 #define ATTNC_CODEGEN_LIB_KERNELBUILDER_H
 
+#include "Glue.h"
 #include "HalideKernel.h"
 #include "attnc/Target/TargetInfo.h"
 
@@ -24,16 +25,6 @@ struct ArgInfo {
   int32_t values = 0;
 };
 
-/// A kernel the CUDA backend compiled: how to launch it, and its PTX.
-struct CudaBuilt {
-  std::string ptx;
-  std::string function;
-  int32_t sm = 0;
-  int32_t threads = 0, sharedBytes = 0, tileRows = 0, gridArg = 0;
-  uint64_t denseArgs = 0;
-  int32_t widthArgs[2] = {0, 0}, widths[2] = {0, 0}; // 0: any width
-};
-
 struct BuiltKernel {
   std::string name;
   mlir::Location loc; // the kernel's definition, for errors
@@ -43,9 +34,10 @@ struct BuiltKernel {
   std::vector<std::string> exact;
   Halide::Pipeline pipeline; // CPU targets
   std::vector<Halide::Argument> inputs;
-  /// CUDA targets, instead of the pipeline: one kernel per head/value width
-  /// compiled for (one when the program declares them).
-  std::vector<CudaBuilt> cuda;
+  /// CUDA targets, instead of the pipeline: one kernel (its PTX and launch
+  /// shape, as the entry point carries it) per head/value width compiled
+  /// for (one when the program declares them).
+  std::vector<GlueCuda> cuda;
 };
 
 /// Builds the Halide pipeline of one kernel for `target`: each op's

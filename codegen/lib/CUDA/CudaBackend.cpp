@@ -41,7 +41,7 @@ FailureOr<BuiltKernel> attnc::codegen::buildCudaKernel(func::FuncOp fn,
     FailureOr<std::string> ptx = compileToPtx(gpuModule, target.cudaSm());
     if (failed(ptx))
       return failure();
-    CudaBuilt c;
+    GlueCuda c;
     c.ptx = std::move(*ptx);
     c.function = launch.function;
     c.sm = target.cudaSm();
