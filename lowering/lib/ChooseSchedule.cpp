@@ -25,7 +25,9 @@
 //    mma.sync m16n8k16 row block each) per thread block and 64 keys per
 //    shared-memory tile: FlashAttention-2's forward shape for head
 //    dimensions up to 128 on sm_80/sm_90 (32 keys for f32 tiles wider
-//    than 64, which would not fit 48 KiB of shared memory).
+//    than 64, which would not fit 48 KiB of shared memory). Measured on
+//    an H200, bf16, L = 16384, D = 64, same run: causal 228 TFLOP/s; with
+//    128-key tiles 196, with 8 warps (128-row tiles) 161.
 //
 //===----------------------------------------------------------------------===//
 #include "attnc/Lowering/Passes.h"
