@@ -820,9 +820,12 @@ FailureOr<Plan> planOf(func::FuncOp fn, Operation *op, Widths widths) {
   } else {
     auto w = cast<attn::WindowedAttendOp>(op);
     p.windowed = true;
-    p.dilation = w.getDilation();
-    p.lo = -w.getLeft() * p.dilation;
-    p.hi = w.getRight() * p.dilation;
+    // Positions are below 2^30 (the runtime's bound): sides and dilations
+    // beyond 2^31 mean the same as 2^31, and their products stay in 64 bits.
+    constexpr int64_t kFar = int64_t(1) << 31;
+    p.dilation = std::min<int64_t>(w.getDilation(), kFar);
+    p.lo = -std::min<int64_t>(w.getLeft(), kFar) * p.dilation;
+    p.hi = std::min<int64_t>(w.getRight(), kFar) * p.dilation;
     for (int64_t g : w.getGlobal())
       p.globals.push_back(g);
   }
