@@ -3,9 +3,11 @@
 // One thread block per tile of `tile_queries` queries, one warp per 16 of
 // them (an mma.sync m16n8k16 row block). Per key tile of `key_tile` keys:
 //
-//   1. all threads copy K and V rows into shared memory (16-byte vector
-//      loads, rows clamped to L − 1 so that no load is out of bounds; the
-//      clamped keys are masked below);
+//   1. all threads copy K and V rows into shared memory with cp.async
+//      (16 bytes each, rows clamped to L − 1 so that no load is out of
+//      bounds; the clamped keys are masked below), K and V in separate
+//      groups: steps 2 and 3 wait for K only, V arrives meanwhile (measured
+//      on an H200: +2 % causal D = 64, +14 % causal D = 128);
 //   2. each warp computes S = Q·Kᵀ for its 16 rows: Q's A fragments were
 //      loaded into registers once, K's B fragments come from ldmatrix;
 //   3. scores are scaled (the score region applied), masked to −inf where
@@ -202,7 +204,9 @@ private:
   Value inlineRegion(Region &r, ArrayRef<Value> leading);
   Value elementAllowed(Value i, Value j);
   Value scoreOf(Value acc, Value i, Value j);
-  void loadTile(Value keyStart);
+  void loadTile(int a, Value shared, int64_t width, Value keyStart);
+  void asyncCommit();
+  void asyncWait(int pending);
   RowState processTile(Value kt, bool masked, const RowState &in);
   RowState tileLoop(Value begin, Value end, bool masked, const RowState &in);
   RowState ifTile(Value cond, Value kt, const RowState &in);
@@ -311,32 +315,56 @@ Value FlashBuilder::scoreOf(Value acc, Value i, Value j) {
 }
 
 /// K and V rows keyStart … keyStart + key_tile − 1 into shared memory.
-void FlashBuilder::loadTile(Value keyStart) {
+void FlashBuilder::loadTile(int a, Value shared, int64_t width,
+                            Value keyStart) {
   int64_t threads = 32 * p.warps;
   Value lastKey = b.create<arith::SubIOp>(lk, idx(1));
-  int64_t vectorElems = kVectorBytes / (p.elem.getIntOrFloatBitWidth() / 8);
-  auto copy = [&](int a, Value shared, int64_t width) {
-    int64_t perRow = width / vectorElems;
-    int64_t chunks = p.keyTile * perRow;
-    auto vec = VectorType::get({vectorElems}, p.elem);
-    for (int64_t c0 = 0; c0 < chunks; c0 += threads) {
-      Value c = add(tid, idx(c0));
-      std::optional<OpBuilder::InsertionGuard> guard;
-      if (c0 + threads > chunks) { // the last round: fewer chunks than threads
-        auto inRange = b.create<scf::IfOp>(
-            cmp(arith::CmpIPredicate::ult, c, idx(chunks)), false);
-        guard.emplace(b);
-        b.setInsertionPointToStart(inRange.thenBlock());
-      }
-      Value row = b.create<arith::DivUIOp>(c, idx(perRow));
-      Value col = mul(b.create<arith::RemUIOp>(c, idx(perRow)), idx(vectorElems));
-      Value key = minIdx(add(keyStart, row), lastKey);
-      Value v = load(a, {batch, head, key, col}, vec, 16);
-      b.create<vector::StoreOp>(v, shared, ValueRange{row, col});
+  int64_t elemBytes = p.elem.getIntOrFloatBitWidth() / 8;
+  int64_t vectorElems = kVectorBytes / elemBytes;
+  int64_t perRow = width / vectorElems;
+  int64_t chunks = p.keyTile * perRow;
+  int64_t rowBytes = cast<MemRefType>(shared.getType()).getDimSize(1) * elemBytes;
+  Value base = b.create<arith::IndexCastOp>(
+      b.getI64Type(), b.create<memref::ExtractAlignedPointerAsIndexOp>(shared));
+  for (int64_t c0 = 0; c0 < chunks; c0 += threads) {
+    Value c = add(tid, idx(c0));
+    std::optional<OpBuilder::InsertionGuard> guard;
+    if (c0 + threads > chunks) { // the last round: fewer chunks than threads
+      auto inRange = b.create<scf::IfOp>(
+          cmp(arith::CmpIPredicate::ult, c, idx(chunks)), false);
+      guard.emplace(b);
+      b.setInsertionPointToStart(inRange.thenBlock());
     }
-  };
-  copy(p.kArg, kShared, p.D);
-  copy(p.vArg, vShared, p.Dv);
+    Value row = b.create<arith::DivUIOp>(c, idx(perRow));
+    Value col = mul(b.create<arith::RemUIOp>(c, idx(perRow)), idx(vectorElems));
+    Value key = minIdx(add(keyStart, row), lastKey);
+    Value offset = add(mul(row, idx(rowBytes)), mul(col, idx(elemBytes)));
+    Value dst = b.create<arith::AddIOp>(
+        base, b.create<arith::IndexCastOp>(b.getI64Type(), offset));
+    // 16 bytes global -> shared without registers, completing in the
+    // background until the next cp.async.wait_group.
+    b.create<LLVM::InlineAsmOp>(
+        Type(), ValueRange{dst, address(a, {batch, head, key, col}, p.elem)},
+        "cp.async.cg.shared.global [$0], [$1], 16;", "l,l", true, false,
+        LLVM::AsmDialectAttr(), ArrayAttr());
+  }
+  asyncCommit();
+}
+
+void FlashBuilder::asyncCommit() {
+  b.create<LLVM::InlineAsmOp>(Type(), ValueRange{}, "cp.async.commit_group;",
+                              "", true, false, LLVM::AsmDialectAttr(),
+                              ArrayAttr());
+}
+
+/// Waits until at most `pending` committed copy groups are in flight, then
+/// makes every thread's copies visible to the block.
+void FlashBuilder::asyncWait(int pending) {
+  b.create<LLVM::InlineAsmOp>(
+      Type(), ValueRange{},
+      "cp.async.wait_group " + std::to_string(pending) + ";", "", true, false,
+      LLVM::AsmDialectAttr(), ArrayAttr());
+  b.create<gpu::BarrierOp>();
 }
 
 /// Two m16n8k16 B fragments (vector<2x2xT>) from one ldmatrix x4 of 16-bit
@@ -467,9 +495,12 @@ RowState FlashBuilder::processTile(Value kt, bool masked, const RowState &in) {
   Value zero = b.create<arith::ConstantOp>(
       accType, DenseElementsAttr::get(accType, b.getF32FloatAttr(0)));
 
+  // K and V copied asynchronously: Q·Kᵀ and the softmax run while V's
+  // rows are still arriving.
   b.create<gpu::BarrierOp>(); // the previous tile's reads are done
-  loadTile(keyStart);
-  b.create<gpu::BarrierOp>();
+  loadTile(p.kArg, kShared, p.D, keyStart);
+  loadTile(p.vArg, vShared, p.Dv, keyStart);
+  asyncWait(1); // K has arrived
 
   SmallVector<Value> s = p.tf32() ? scoresTf32() : scores16();
 
@@ -532,6 +563,7 @@ RowState FlashBuilder::processTile(Value kt, bool masked, const RowState &in) {
                                             ArrayRef<int64_t>{h, c});
   for (Value acc : in.acc)
     out.acc.push_back(b.create<arith::MulFOp>(acc, alphaVec));
+  asyncWait(0); // V has arrived
   if (p.tf32())
     accumulateTf32(pv, out.acc);
   else
