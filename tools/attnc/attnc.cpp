@@ -85,7 +85,7 @@ cl::opt<std::string> targetList(
     cl::desc("Target variant(s), comma-separated, dispatched at run time: "
              "host (default: this CPU), x86-64-v2, x86-64-v3, x86-64-v4, "
              "LEVEL+feature (e.g. x86-64-v2+avx), cuda[:sm_80|sm_90] "
-             "(attend and windowed_attend on bf16/f16, alone in a library)"),
+             "(attend and windowed_attend on f32/bf16/f16, alone in a library)"),
     cl::value_desc("list"), cl::init("host"), cl::cat(category));
 
 cl::opt<bool> grad("grad",
