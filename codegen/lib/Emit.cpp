@@ -408,13 +408,15 @@ LogicalResult attnc::emitLibrary(ArrayRef<ModuleOp> variantModules,
     for (BuiltKernel &k : built[v]) {
       if (!k.cuda.empty()) { // compiled to PTX already; the entry point carries it
         if (o.verbose) {
-          size_t bytes = 0;
-          for (const GlueCuda &c : k.cuda)
+          size_t bytes = 0, cubins = 0;
+          for (const GlueCuda &c : k.cuda) {
             bytes += c.ptx.size();
+            cubins += !c.cubin.empty();
+          }
           llvm::errs() << llvm::formatv(
               "attnc: compiled {0} for {1} ({2} width variant(s), {3} KiB of "
-              "PTX)\n",
-              k.name, variants[v].name(), k.cuda.size(), bytes / 1024);
+              "PTX, {4} cubin(s) by ptxas)\n",
+              k.name, variants[v].name(), k.cuda.size(), bytes / 1024, cubins);
         }
         continue;
       }
@@ -544,7 +546,7 @@ LogicalResult attnc::emitCudaStage(ArrayRef<ModuleOp> variantModules,
           return failure();
         continue;
       }
-      FailureOr<BuiltKernel> k = buildCudaKernel(fn, *t);
+      FailureOr<BuiltKernel> k = buildCudaKernel(fn, *t, /*cubin=*/false);
       if (failed(k))
         return failure();
       for (const GlueCuda &c : k->cuda)

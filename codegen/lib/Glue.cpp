@@ -39,7 +39,7 @@ struct AbiTypes {
         "attn_arg_spec");
     // ptr, ptr, five i32 (24 bytes from offset 16: padded to 40), i64.
     cuda = StructType::create(c, {ptr, ptr, i32, i32, i32, i32, i32, i64, i32,
-                                  i32, i32, i32},
+                                  i32, i32, i32, ptr, i64},
                               "attn_cuda_kernel");
     variant = StructType::create(c, {ptr, i64, ptr, ptr}, "attn_variant");
     // attn_derived_op has attn_dim_spec's layout: {i32, i64}.
@@ -65,6 +65,20 @@ public:
                               ConstantArray::get(type, items), name);
   }
 
+  /// A private constant byte array (binary data, NULs included), or null
+  /// when empty.
+  Constant *bytes(const std::string &data, const std::string &name) {
+    if (data.empty())
+      return Constant::getNullValue(t.ptr);
+    Constant *init = ConstantDataArray::get(
+        ctx, ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(data.data()),
+                               data.size()));
+    auto *g = new GlobalVariable(m, init->getType(), true,
+                                 GlobalValue::PrivateLinkage, init, name);
+    g->setAlignment(Align(8));
+    return g;
+  }
+
   /// A private constant attn_cuda_kernel (its PTX a private C string), or
   /// null for a CPU variant.
   Constant *cudaKernel(const std::optional<GlueCuda> &c, const std::string &p) {
@@ -76,7 +90,9 @@ public:
                  i32(c->sm), i32(c->threads), i32(c->sharedBytes),
                  i32(c->tileRows), i32(c->gridArg),
                  ConstantInt::get(t.i64, c->denseArgs), i32(c->widthArgs[0]),
-                 i32(c->widthArgs[1]), i32(c->widths[0]), i32(c->widths[1])});
+                 i32(c->widthArgs[1]), i32(c->widths[0]), i32(c->widths[1]),
+                 bytes(c->cubin, p + "cubin"),
+                 ConstantInt::get(t.i64, c->cubin.size())});
     return new GlobalVariable(m, t.cuda, true, GlobalValue::PrivateLinkage,
                               init, p + "cuda");
   }

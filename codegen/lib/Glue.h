@@ -45,6 +45,7 @@ struct GlueCuda {
   uint64_t denseArgs = 0; // bit a: argument a must be dense and aligned
   int32_t widthArgs[2] = {0, 0}; // q and v: whose innermost extents ...
   int32_t widths[2] = {0, 0};    // ... must be these (0: any)
+  std::string cubin;             // the PTX assembled for sm; empty: none
 };
 
 struct GlueVariant {

@@ -27,6 +27,7 @@ typedef struct CUstream_st *CUstream;
 enum {
   CUDA_SUCCESS = 0,
   CUDA_ERROR_INVALID_VALUE = 1,
+  CUDA_ERROR_INVALID_IMAGE = 200,
   CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75,
   CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76,
   CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97,
@@ -363,7 +364,7 @@ static loaded_kernel *modules;
 /* The context's GPU must be at least the kernel's sm (its PTX targets that
  * architecture; the JIT would refuse an older GPU less clearly). */
 static int check_capability(const char *who, const attn_cuda_kernel *k,
-                            CUdevice *device) {
+                            CUdevice *device, int *major_out) {
   int major = 0, minor = 0;
   CUresult r = cu.cuCtxGetDevice(device);
   if (r != CUDA_SUCCESS)
@@ -378,6 +379,7 @@ static int check_capability(const char *who, const attn_cuda_kernel *k,
   if (major * 10 + minor < k->sm)
     return attn_fail(ATTN_ERR_CUDA, "%s: this GPU is sm_%d%d, this kernel "
                      "needs sm_%d or newer", who, major, minor, (int)k->sm);
+  *major_out = major;
   return ATTN_OK;
 }
 
@@ -407,13 +409,20 @@ static int allow_shared(const char *who, const attn_cuda_kernel *k,
 static int load_module(const char *who, const attn_cuda_kernel *k,
                        loaded_kernel *out) {
   CUdevice device;
-  int rc = check_capability(who, k, &device);
+  int major = 0;
+  int rc = check_capability(who, k, &device, &major);
   if (rc != ATTN_OK)
     return rc;
   char log[2048] = "";
   int options[2] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
   void *values[2] = {log, (void *)(uintptr_t)sizeof log};
-  CUresult r = cu.cuModuleLoadDataEx(&out->module, k->ptx, 2, options, values);
+  /* The cubin where it runs (same major architecture); the PTX otherwise,
+   * or when the driver refuses the cubin. */
+  CUresult r = CUDA_ERROR_INVALID_IMAGE;
+  if (k->cubin && k->cubin_size && major == k->sm / 10)
+    r = cu.cuModuleLoadDataEx(&out->module, k->cubin, 0, NULL, NULL);
+  if (r != CUDA_SUCCESS)
+    r = cu.cuModuleLoadDataEx(&out->module, k->ptx, 2, options, values);
   if (r != CUDA_SUCCESS) {
     char what[320];
     describe(r, what, sizeof what);

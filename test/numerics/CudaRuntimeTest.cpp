@@ -611,7 +611,9 @@ TEST(CudaChecks, AbiLayout) {
   EXPECT_EQ(offsetof(attn_cuda_kernel, dense_args), 40u);
   EXPECT_EQ(offsetof(attn_cuda_kernel, width_args), 48u);
   EXPECT_EQ(offsetof(attn_cuda_kernel, widths), 56u);
-  EXPECT_EQ(sizeof(attn_cuda_kernel), 64u);
+  EXPECT_EQ(offsetof(attn_cuda_kernel, cubin), 64u);
+  EXPECT_EQ(offsetof(attn_cuda_kernel, cubin_size), 72u);
+  EXPECT_EQ(sizeof(attn_cuda_kernel), 80u);
   EXPECT_EQ(offsetof(attn_variant, cuda), 24u);
   EXPECT_EQ(sizeof(attn_variant), 32u);
 }

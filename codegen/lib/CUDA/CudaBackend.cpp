@@ -25,7 +25,8 @@ buildScratch(func::FuncOp fn, Widths widths) {
 } // namespace
 
 FailureOr<BuiltKernel> attnc::codegen::buildCudaKernel(func::FuncOp fn,
-                                                       const TargetInfo &target) {
+                                                       const TargetInfo &target,
+                                                       bool cubin) {
   FailureOr<BuiltKernel> k = describeKernel(fn);
   if (failed(k))
     return failure();
@@ -42,6 +43,13 @@ FailureOr<BuiltKernel> attnc::codegen::buildCudaKernel(func::FuncOp fn,
     if (failed(ptx))
       return failure();
     GlueCuda c;
+    std::string warning;
+    if (cubin)
+      c.cubin = assembleCubin(*ptx, target.cudaSm(), warning);
+    if (!warning.empty())
+      emitWarning(fn.getLoc()) << "no cubin embedded (the driver will "
+                                  "JIT-compile the PTX): "
+                               << warning;
     c.ptx = std::move(*ptx);
     c.function = launch.function;
     c.sm = target.cudaSm();

@@ -10,9 +10,11 @@ namespace attnc {
 namespace codegen {
 
 /// `fn` as a CUDA kernel for `target` (cuda:sm_XX): its arguments as the
-/// runtime checks them, its launch shape and its PTX.
+/// runtime checks them, its launch shape, its PTX and (with `cubin`, when
+/// ptxas is found) the PTX assembled.
 mlir::FailureOr<BuiltKernel> buildCudaKernel(mlir::func::FuncOp fn,
-                                             const TargetInfo &target);
+                                             const TargetInfo &target,
+                                             bool cubin = true);
 
 /// The gpu/nvgpu IR of `fn`'s kernel before it is lowered (--emit=gpu).
 mlir::LogicalResult printGpuModule(mlir::func::FuncOp fn, llvm::raw_ostream &os);

@@ -26,6 +26,10 @@
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Triple.h"
@@ -193,4 +197,54 @@ FailureOr<std::string> attnc::codegen::compileToPtx(gpu::GPUModuleOp module,
     codegen.run(*llvmModule);
   }
   return ptx;
+}
+
+std::string attnc::codegen::assembleCubin(const std::string &ptx, int sm,
+                                          std::string &warning) {
+  std::string ptxas;
+  if (const char *env = std::getenv("ATTNC_PTXAS"))
+    ptxas = env;
+  else if (llvm::sys::fs::can_execute("/usr/local/cuda/bin/ptxas"))
+    ptxas = "/usr/local/cuda/bin/ptxas";
+  else if (auto found = llvm::sys::findProgramByName("ptxas"))
+    ptxas = *found;
+  if (ptxas.empty() || ptxas == "off")
+    return "";
+  llvm::SmallString<128> in, out, err;
+  if (llvm::sys::fs::createTemporaryFile("attnc", "ptx", in) ||
+      llvm::sys::fs::createTemporaryFile("attnc", "cubin", out) ||
+      llvm::sys::fs::createTemporaryFile("attnc", "log", err)) {
+    warning = "no temporary files for ptxas";
+    return "";
+  }
+  auto cleanup = llvm::make_scope_exit([&] {
+    llvm::sys::fs::remove(in);
+    llvm::sys::fs::remove(out);
+    llvm::sys::fs::remove(err);
+  });
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(in, ec);
+    if (ec) {
+      warning = "cannot write " + in.str().str() + ": " + ec.message();
+      return "";
+    }
+    os << ptx;
+  }
+  std::string arch = "-arch=sm_" + std::to_string(sm);
+  llvm::SmallVector<llvm::StringRef> args{ptxas, arch, "-O3", in, "-o", out};
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, err, err};
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(ptxas, args, std::nullopt, redirects,
+                                     /*SecondsToWait=*/300, 0, &message);
+  auto cubin = llvm::MemoryBuffer::getFile(out);
+  if (rc != 0 || !cubin || (*cubin)->getBufferSize() == 0) {
+    auto log = llvm::MemoryBuffer::getFile(err);
+    warning = ptxas + " failed (exit " + std::to_string(rc) + ")" +
+              (message.empty() ? "" : ": " + message) +
+              (log ? ": " + (*log)->getBuffer().take_front(300).trim().str()
+                   : std::string());
+    return "";
+  }
+  return (*cubin)->getBuffer().str();
 }

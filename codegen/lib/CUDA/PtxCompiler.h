@@ -20,6 +20,13 @@ namespace codegen {
 mlir::FailureOr<std::string> compileToPtx(mlir::gpu::GPUModuleOp module,
                                           int sm);
 
+/// `ptx` assembled by ptxas for sm_`sm` when a ptxas is found (the
+/// environment variable ATTNC_PTXAS names one, or `off`; else the CUDA
+/// toolkit's in /usr/local/cuda/bin, else PATH's): empty when there is
+/// none. A ptxas that fails (too old for the PTX ISA) leaves `warning`
+/// set and the result empty: the driver then JIT-compiles the PTX.
+std::string assembleCubin(const std::string &ptx, int sm, std::string &warning);
+
 /// The dialects the CUDA backend builds with and lowers through, and
 /// their translations to LLVM IR; call before building a gpu.module.
 void loadCudaDialects(mlir::MLIRContext *ctx);

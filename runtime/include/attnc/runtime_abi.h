@@ -102,6 +102,11 @@ typedef struct attn_cuda_kernel {
    * the call runs. */
   int32_t width_args[2];
   int32_t widths[2];
+  /* The PTX assembled by ptxas for sm (when attnc found ptxas), or NULL:
+   * loaded instead of JIT-compiling the PTX on GPUs of the same major
+   * architecture (a cubin for sm_80 runs on sm_8x, not on sm_90). */
+  const unsigned char *cubin;
+  uint64_t cubin_size;
 } attn_cuda_kernel;
 
 /* One compiled variant of a kernel. A kernel's variants are either all CPU
