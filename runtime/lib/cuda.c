@@ -419,10 +419,17 @@ static int load_module(const char *who, const attn_cuda_kernel *k,
   /* The cubin where it runs (same major architecture); the PTX otherwise,
    * or when the driver refuses the cubin. */
   CUresult r = CUDA_ERROR_INVALID_IMAGE;
+  int from_cubin = 0;
   if (k->cubin && k->cubin_size && major == k->sm / 10)
-    r = cu.cuModuleLoadDataEx(&out->module, k->cubin, 0, NULL, NULL);
+    from_cubin = (r = cu.cuModuleLoadDataEx(&out->module, k->cubin, 0, NULL,
+                                            NULL)) == CUDA_SUCCESS;
   if (r != CUDA_SUCCESS)
     r = cu.cuModuleLoadDataEx(&out->module, k->ptx, 2, options, values);
+  /* ATTN_CUDA_LOG: one line per loaded kernel, saying which image. */
+  const char *verbose = getenv("ATTN_CUDA_LOG");
+  if (r == CUDA_SUCCESS && verbose && verbose[0] && strcmp(verbose, "0") != 0)
+    fprintf(stderr, "attnc runtime: %s: loaded %s (%s)\n", who, k->function,
+            from_cubin ? "its cubin" : "its PTX, JIT-compiled by the driver");
   if (r != CUDA_SUCCESS) {
     char what[320];
     describe(r, what, sizeof what);

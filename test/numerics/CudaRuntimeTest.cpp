@@ -122,7 +122,8 @@ attn_arg_spec arg(const char *name, bool output) {
 struct AffineSpec {
   attn_arg_spec args[2] = {arg("x", false), arg("y", true)};
   const char *symbols[3] = {"H", "L", "D"};
-  attn_cuda_kernel cuda{kAffinePtx, "attn_test_affine", 80, 32, 0, 1, 0, 0};
+  attn_cuda_kernel cuda{kAffinePtx, "attn_test_affine", 80, 32, 0, 1, 0, 0,
+                        {0, 0},     {0, 0},             nullptr, 0};
   attn_variant variant{"cuda:sm_80", 0, nullptr, &cuda};
   attn_kernel_spec spec{"cuda_affine", 2, args, 3, symbols, 1, &variant, 0,
                         nullptr};

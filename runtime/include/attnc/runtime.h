@@ -93,7 +93,9 @@ attn_tensor attn_make_tensor(void *data, attn_dtype dtype, int32_t rank,
  * thread (the one cudart or PyTorch made current), else device 0's primary
  * context, which is then made current. Each function returns 0, or
  * ATTN_ERR_CUDA with a message naming what is missing or which driver call
- * failed (ATTN_ERR_NULL for a null pointer argument).
+ * failed (ATTN_ERR_NULL for a null pointer argument). A kernel's first call
+ * in a context loads its cubin where the GPU runs it, else its PTX (the
+ * driver JIT-compiles it); ATTN_CUDA_LOG=1 prints which on stderr.
  *-------------------------------------------------------------------------*/
 
 /* The CUstream (cudaStream_t) CUDA kernels and copies on the calling thread
