@@ -303,16 +303,26 @@ static int finish_copy(const char *who, const char *call, CUresult r) {
   return r == CUDA_SUCCESS ? ATTN_OK : call_failed(who, "cuStreamSynchronize", r);
 }
 
-int attn_cuda_memcpy_to_device(void *dst, const void *src, size_t bytes) {
-  static const char who[] = "attn_cuda_memcpy_to_device";
+/* What both copies check first: ATTN_OK to go on (`*done` unset), or the
+ * call's result (an empty copy succeeds without the driver). */
+static int start_copy(const char *who, const void *dst, const void *src,
+                      size_t bytes, int *done) {
   CUcontext context;
+  *done = 1;
   if (bytes == 0)
     return ATTN_OK;
   if (!dst || !src)
     return attn_fail(ATTN_ERR_NULL, "%s: null %s pointer", who,
                      dst ? "source" : "destination");
   int rc = ready(who, &context);
-  if (rc != ATTN_OK)
+  *done = rc != ATTN_OK;
+  return rc;
+}
+
+int attn_cuda_memcpy_to_device(void *dst, const void *src, size_t bytes) {
+  static const char who[] = "attn_cuda_memcpy_to_device";
+  int done, rc = start_copy(who, dst, src, bytes, &done);
+  if (done)
     return rc;
   return finish_copy(who, "cuMemcpyHtoDAsync_v2",
                      cu.cuMemcpyHtoDAsync((CUdeviceptr)(uintptr_t)dst, src,
@@ -321,14 +331,8 @@ int attn_cuda_memcpy_to_device(void *dst, const void *src, size_t bytes) {
 
 int attn_cuda_memcpy_to_host(void *dst, const void *src, size_t bytes) {
   static const char who[] = "attn_cuda_memcpy_to_host";
-  CUcontext context;
-  if (bytes == 0)
-    return ATTN_OK;
-  if (!dst || !src)
-    return attn_fail(ATTN_ERR_NULL, "%s: null %s pointer", who,
-                     dst ? "source" : "destination");
-  int rc = ready(who, &context);
-  if (rc != ATTN_OK)
+  int done, rc = start_copy(who, dst, src, bytes, &done);
+  if (done)
     return rc;
   return finish_copy(who, "cuMemcpyDtoHAsync_v2",
                      cu.cuMemcpyDtoHAsync(dst, (CUdeviceptr)(uintptr_t)src,

@@ -22,6 +22,21 @@ buildScratch(func::FuncOp fn, Widths widths) {
   return std::make_pair(std::move(scratch), *launch);
 }
 
+/// `body` on the scratch module of each width `fn` is compiled for.
+LogicalResult forEachWidth(
+    func::FuncOp fn,
+    llvm::function_ref<LogicalResult(ModuleOp, const CudaLaunch &)> body) {
+  FailureOr<std::vector<Widths>> all = widthsToCompile(fn);
+  if (failed(all))
+    return failure();
+  for (Widths widths : *all) {
+    auto scratch = buildScratch(fn, widths);
+    if (failed(scratch) || failed(body(*scratch->first, scratch->second)))
+      return failure();
+  }
+  return success();
+}
+
 } // namespace
 
 FailureOr<BuiltKernel> attnc::codegen::buildCudaKernel(func::FuncOp fn,
@@ -30,15 +45,9 @@ FailureOr<BuiltKernel> attnc::codegen::buildCudaKernel(func::FuncOp fn,
   FailureOr<BuiltKernel> k = describeKernel(fn);
   if (failed(k))
     return failure();
-  FailureOr<std::vector<Widths>> all = widthsToCompile(fn);
-  if (failed(all))
-    return failure();
-  for (Widths widths : *all) {
-    auto scratch = buildScratch(fn, widths);
-    if (failed(scratch))
-      return failure();
-    auto &[module, launch] = *scratch;
-    auto gpuModule = *module->getOps<gpu::GPUModuleOp>().begin();
+  LogicalResult built = forEachWidth(fn, [&](ModuleOp module,
+                                              const CudaLaunch &launch) {
+    auto gpuModule = *module.getOps<gpu::GPUModuleOp>().begin();
     FailureOr<std::string> ptx = compileToPtx(gpuModule, target.cudaSm());
     if (failed(ptx))
       return failure();
@@ -63,20 +72,17 @@ FailureOr<BuiltKernel> attnc::codegen::buildCudaKernel(func::FuncOp fn,
     c.widths[0] = launch.headDim;
     c.widths[1] = launch.valueDim;
     k->cuda.push_back(std::move(c));
-  }
+    return success();
+  });
+  if (failed(built))
+    return failure();
   return k;
 }
 
 LogicalResult attnc::codegen::printGpuModule(func::FuncOp fn,
                                              llvm::raw_ostream &os) {
-  FailureOr<std::vector<Widths>> all = widthsToCompile(fn);
-  if (failed(all))
-    return failure();
-  for (Widths widths : *all) {
-    auto scratch = buildScratch(fn, widths);
-    if (failed(scratch))
-      return failure();
-    scratch->first->print(os);
-  }
-  return success();
+  return forEachWidth(fn, [&](ModuleOp module, const CudaLaunch &) {
+    module.print(os);
+    return success();
+  });
 }

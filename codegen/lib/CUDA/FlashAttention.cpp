@@ -79,7 +79,6 @@ struct Plan {
   int qArg = 0, kArg = 0, vArg = 0, outArg = 0;
   std::vector<int> captureArgs;  // the kernel argument of each capture
   std::vector<int64_t> ranks;    // of every kernel argument
-  std::vector<Type> argElems;
 
   /// f32 inputs run on TF32 tensor cores (m16n8k8).
   bool tf32() const { return elem.isF32(); }
@@ -135,7 +134,7 @@ private:
   SmallVector<SmallVector<Value>> shape, stride; // index
   Value kShared, vShared;
   Value tid, lane, warp, quadRow, quadCol; // g = lane / 4, t = lane % 4
-  Value batch, head, queryStart, lq, lk;
+  Value batch, head, queryStart, lq, lk, lastQuery;
   Value rowOf[2]; // this lane's query rows
   SmallVector<Value> qFragments;
 
@@ -646,7 +645,6 @@ void FlashBuilder::loadQueryFragments() {
   int64_t k = tf32 ? kTf32K : kFragmentRows;
   auto elemType = tf32 ? VectorType::get({1}, f32()) : VectorType::get({2}, p.elem);
   auto fragType = VectorType::get({4, tf32 ? 1 : 2}, p.elem);
-  Value lastQuery = b.create<arith::SubIOp>(lq, idx(1));
   Value colBase = tf32 ? quadCol : mul(quadCol, idx(2));
   for (int64_t kk = 0; kk < p.D / k; ++kk) {
     Value frag = zeroOf(fragType);
@@ -699,7 +697,7 @@ void FlashBuilder::build(gpu::GPUFuncOp fn) {
   rowOf[0] = warpRow;
   rowOf[1] = add(warpRow, idx(8));
 
-  Value lastQuery = b.create<arith::SubIOp>(lq, idx(1));
+  lastQuery = b.create<arith::SubIOp>(lq, idx(1));
   loadQueryFragments();
 
   // The key tiles this query tile can see: the band's, within [0, L).
@@ -864,11 +862,9 @@ FailureOr<Plan> planOf(func::FuncOp fn, Operation *op, Widths widths) {
   for (BlockArgument a : entry.getArguments()) {
     auto t = cast<RankedTensorType>(a.getType());
     p.ranks.push_back(t.getRank());
-    p.argElems.push_back(t.getElementType());
   }
   p.outArg = int(entry.getNumArguments());
   p.ranks.push_back(rt.getRank());
-  p.argElems.push_back(p.outElem);
   return p;
 }
 
