@@ -222,5 +222,15 @@ LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' belongs on a func.func";
     return success();
   }
+  if (name == kTileRowsAttrName || name == kGridArgAttrName) {
+    auto value = dyn_cast<IntegerAttr>(attr.getValue());
+    int64_t least = name == kTileRowsAttrName ? 1 : 0;
+    if (!value || value.getInt() < least)
+      return op->emitError() << "'" << name << "' must be an integer of at least "
+                             << least;
+    if (op->getName().getStringRef() != "gpu.func")
+      return op->emitError() << "'" << name << "' belongs on a gpu.func";
+    return success();
+  }
   return op->emitError() << "unknown attn attribute '" << name << "'";
 }

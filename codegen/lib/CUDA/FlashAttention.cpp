@@ -968,6 +968,10 @@ FailureOr<CudaLaunch> attnc::codegen::buildFlashKernel(func::FuncOp fn,
                                        b.getI64IntegerAttr(16));
   int32_t threads = int32_t(32 * p.warps);
   kernel.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({threads, 1, 1}));
+  // The launch shape the runtime gets from attn_cuda_kernel, on the kernel
+  // for readers of --emit=gpu and the host emulator (test/cuda/emulator).
+  kernel->setAttr(attn::kTileRowsAttrName, b.getI64IntegerAttr(p.tileQueries));
+  kernel->setAttr(attn::kGridArgAttrName, b.getI64IntegerAttr(p.outArg));
   FlashBuilder(p, b).build(kernel);
 
   CudaLaunch launch;

@@ -1,6 +1,8 @@
 //===- PtxCompiler.cpp - gpu.module to PTX, in-process --------------------===//
 #include "PtxCompiler.h"
 
+#include "attnc/Dialect/Attn/AttnAttrs.h"
+
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -142,6 +144,12 @@ FailureOr<std::string> attnc::codegen::compileToPtx(gpu::GPUModuleOp module,
     return module.emitError() << "LLVM's NVPTX backend is unavailable: "
                               << error;
   MLIRContext *ctx = module.getContext();
+  // The launch shape is the host's business (attn_cuda_kernel); the NVVM
+  // lowering would carry it onto llvm.func, where it means nothing.
+  module.walk([](gpu::GPUFuncOp fn) {
+    fn->removeAttr(attn::kTileRowsAttrName);
+    fn->removeAttr(attn::kGridArgAttrName);
+  });
   {
     RewritePatternSet patterns(ctx);
     // Math functions as arithmetic (no libdevice), and the arith ops the

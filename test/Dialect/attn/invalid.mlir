@@ -841,3 +841,17 @@ func.func @f(%q: !t) {
   %y = attn.relu %q {attn.schedule = #attn.gpu_schedule<warps = 4, tile_queries = 64, key_tile = 64>} : !t
   return
 }
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{'attn.tile_rows' belongs on a gpu.func}}
+  return {attn.tile_rows = 64 : i64}
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{'attn.grid_arg' must be an integer of at least 0}}
+  return {attn.grid_arg = -1 : i64}
+}

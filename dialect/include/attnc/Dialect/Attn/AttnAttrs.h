@@ -22,6 +22,11 @@ inline constexpr const char *kScheduleAttrName = "attn.schedule";
 /// On a kernel's func.func: derived dimensions ("E/H") whose divisions must
 /// be exact at run time (split_heads), set by MLIRGen.
 inline constexpr const char *kExactAttrName = "attn.exact";
+/// On a CUDA kernel's gpu.func: its launch shape as the runtime gets it
+/// (query rows per thread block; the argument whose rows make the grid),
+/// for readers of --emit=gpu and the host emulator.
+inline constexpr const char *kTileRowsAttrName = "attn.tile_rows";
+inline constexpr const char *kGridArgAttrName = "attn.grid_arg";
 } // namespace attnc::attn
 
 #endif
