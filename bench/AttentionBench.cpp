@@ -11,11 +11,19 @@
 //===----------------------------------------------------------------------===//
 #include "Baselines.h"
 #include "kernels.h"
+// The example programs (examples/*.attn), built for this CPU.
+#include "alibi.h"
+#include "bigbird.h"
+#include "causal.h"
+#include "full.h"
+#include "longformer.h"
+#include "softcap.h"
 
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -185,6 +193,111 @@ void BM_Lsh(benchmark::State &state) {
     state.SkipWithError(attn_last_error());
 }
 
+// The example programs' kernels on [1, 8, L, 64]: GFLOP/s on useful work
+// (4·D FLOPs per (query, key) pair the kernel's mask allows, counted here
+// by evaluating the mask) and x_full: that rate over full_attention's at
+// the same L and threads, measured in this run (issue 12 asks for ≥ 0.8).
+using Allowed = std::function<bool(int64_t h, int64_t i, int64_t j)>;
+struct Example {
+  const char *name;
+  Allowed allowed; // nullptr: every pair
+};
+
+constexpr int64_t kBlock = 64; // bigbird.attn's block size
+
+/// BigBird's layout i32[H, NB, NB]: the diagonal, the first block row and
+/// column (global blocks) and about a fifth of the rest, seeded.
+std::vector<int32_t> bigbirdLayout(int64_t L) {
+  int64_t nb = (L + kBlock - 1) / kBlock;
+  std::vector<int32_t> layout(size_t(kBH * nb * nb));
+  std::mt19937 rng(5);
+  for (int64_t h = 0; h < kBH; ++h)
+    for (int64_t r = 0; r < nb; ++r)
+      for (int64_t c = 0; c < nb; ++c)
+        layout[size_t((h * nb + r) * nb + c)] =
+            r == c || r == 0 || c == 0 || rng() % 5 == 0;
+  return layout;
+}
+
+const std::vector<Example> &examples() {
+  static const std::vector<Example> all = {
+      {"full_attention", nullptr},
+      {"causal_attention", [](int64_t, int64_t i, int64_t j) { return j <= i; }},
+      {"alibi_attention", [](int64_t, int64_t i, int64_t j) { return j <= i; }},
+      {"softcap_attention", [](int64_t, int64_t i, int64_t j) { return j <= i; }},
+      {"longformer_attention",
+       [](int64_t, int64_t i, int64_t j) {
+         int64_t d = j - i;
+         return (d >= -256 && d <= 256 && d % 2 == 0) || i == 0 || i == 1 ||
+                i == 4095 || j == 0 || j == 1 || j == 4095;
+       }},
+      {"longformer_masked",
+       [](int64_t, int64_t i, int64_t j) {
+         int64_t d = i - j;
+         return (d >= -256 && d <= 256 && d % 2 == 0) || i == 0 || j == 0;
+       }},
+      {"bigbird_attention", nullptr}, // counted from the layout
+  };
+  return all;
+}
+
+std::map<std::string, double> fullRate; // "L/threads" -> full's GFLOP/s
+
+void BM_Example(benchmark::State &state, size_t which) {
+  const Example &ex = examples()[which];
+  int64_t L = state.range(0);
+  int threads = int(state.range(1));
+  Inputs in(L);
+  attn_tensor q = tensor(in.q, L), k = tensor(in.k, L), v = tensor(in.v, L);
+  attn_tensor o = tensor(in.out, L);
+  std::vector<int32_t> layout = bigbirdLayout(L);
+  int64_t nb = (L + kBlock - 1) / kBlock;
+  int64_t layoutShape[] = {kBH, nb, nb};
+  attn_tensor tl = attn_make_tensor(layout.data(), ATTN_I32, 3, layoutShape);
+  std::vector<float> slopes(kBH);
+  for (int64_t h = 0; h < kBH; ++h)
+    slopes[size_t(h)] = std::exp2f(-8.0f * float(h + 1) / float(kBH));
+  int64_t slopesShape[] = {kBH};
+  attn_tensor ts = attn_make_tensor(slopes.data(), ATTN_F32, 1, slopesShape);
+
+  Allowed allowed = ex.allowed;
+  if (std::string(ex.name) == "bigbird_attention")
+    allowed = [&](int64_t h, int64_t i, int64_t j) {
+      return layout[size_t((h * nb + i / kBlock) * nb + j / kBlock)] != 0;
+    };
+  double pairs = 0;
+  for (int64_t h = 0; h < kBH; ++h)
+    for (int64_t i = 0; i < L; ++i)
+      for (int64_t j = 0; j < L && allowed; ++j)
+        pairs += allowed(h, i, j);
+  if (!allowed)
+    pairs = double(kBH) * double(L) * double(L);
+
+  std::function<int()> call;
+  std::string n = ex.name;
+  if (n == "full_attention") call = [&] { return full_attention(&q, &k, &v, &o); };
+  if (n == "causal_attention") call = [&] { return causal_attention(&q, &k, &v, &o); };
+  if (n == "alibi_attention") call = [&] { return alibi_attention(&q, &k, &v, &ts, &o); };
+  if (n == "softcap_attention") call = [&] { return softcap_attention(&q, &k, &v, &o); };
+  if (n == "longformer_attention") call = [&] { return longformer_attention(&q, &k, &v, &o); };
+  if (n == "longformer_masked") call = [&] { return longformer_masked(&q, &k, &v, &o); };
+  if (n == "bigbird_attention") call = [&] { return bigbird_attention(&q, &k, &v, &tl, &o); };
+
+  attn_set_num_threads(threads);
+  int rc = 0;
+  double t = timeLoop(state, 4.0 * kD * pairs, threads, [&] { rc |= call(); });
+  if (rc != 0)
+    state.SkipWithError(attn_last_error());
+  double rate = 4.0 * kD * pairs / t / 1e9;
+  std::string key = std::to_string(L) + "/" + std::to_string(threads);
+  if (which == 0)
+    fullRate[key] = rate;
+  else if (fullRate.count(key))
+    state.counters["x_full"] = rate / fullRate[key];
+  state.counters["useful_pairs_%"] =
+      100.0 * pairs / (double(kBH) * double(L) * double(L));
+}
+
 void registerAll() {
   benchmark::RegisterBenchmark("fma_peak/1core", BM_FmaPeak)
       ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
@@ -209,6 +322,16 @@ void registerAll() {
             ->Args({L, threads})->ArgNames({"L", "threads"})
             ->MinTime(0.3)->UseManualTime()->Unit(benchmark::kMillisecond);
   }
+  // Examples: full_attention first at each (L, threads), the others
+  // relative to it.
+  for (int64_t L : {2048, 4096})
+    for (int threads : {1, 2})
+      for (size_t e = 0; e < examples().size(); ++e)
+        benchmark::RegisterBenchmark(
+            (std::string("attnc/example/") + examples()[e].name).c_str(),
+            BM_Example, e)
+            ->Args({L, threads})->ArgNames({"L", "threads"})
+            ->MinTime(0.3)->UseManualTime()->Unit(benchmark::kMillisecond);
   // bench/hf_lsh.py --attnc-bench reads these rows (attnc/lsh/R:_/L:_).
   for (int64_t rounds : {1, 4, 8})
     for (int64_t L : {4096, 16384, 65536})

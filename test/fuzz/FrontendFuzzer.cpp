@@ -66,6 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   mlir::PassManager pm(&ctx);
   pm.addNestedPass<mlir::func::FuncOp>(attnc::createAttnExpandLsh());
+  pm.addNestedPass<mlir::func::FuncOp>(attnc::createAttnRecognizeWindows());
   pm.addNestedPass<mlir::func::FuncOp>(attnc::createAttnAnalyzeMasks());
   // A pinned target: fuzzing must not depend on the host.
   pm.addPass(attnc::createAttnChooseSchedule({/*target=*/"x86-64-v3"}));

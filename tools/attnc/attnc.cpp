@@ -317,6 +317,7 @@ int main(int argc, char **argv) {
     if (failed(mlir::applyPassManagerCLOptions(pm)))
       return 1;
     pm.addNestedPass<mlir::func::FuncOp>(createAttnExpandLsh());
+    pm.addNestedPass<mlir::func::FuncOp>(createAttnRecognizeWindows());
     pm.addNestedPass<mlir::func::FuncOp>(createAttnAnalyzeMasks());
     pm.addPass(createAttnChooseSchedule());
     if (failed(pm.run(*copy)))

@@ -21,6 +21,20 @@ def AttnExpandLsh : Pass<"attn-expand-lsh", "mlir::func::FuncOp"> {
   let dependentDialects = ["attnc::attn::AttnDialect"];
 }
 
+def AttnRecognizeWindows : Pass<"attn-recognize-windows", "mlir::func::FuncOp"> {
+  let summary = "rewrite Longformer patterns written as attend masks into attn.windowed_attend";
+  let description = [{
+    An `attn.attend` whose mask is a band of j − i (optionally with
+    `(j − i) % d == 0`) or'ed with `i == g` and `j == g` for a set of
+    global positions g becomes `attn.windowed_attend(left, right, dilation =
+    d, global = [g...])`, which allows the same keys and visits only them.
+    Only without `causal`, a score function, a scale or captures, and when
+    q and k have one length (the same static size or dimension symbol);
+    every other attend is left as it is.
+  }];
+  let dependentDialects = ["attnc::attn::AttnDialect"];
+}
+
 def AttnAnalyzeMasks : Pass<"attn-analyze-masks", "mlir::func::FuncOp"> {
   let summary = "record the structure of attn.attend masks as #attn.mask";
   let description = [{
