@@ -65,6 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (failed(mlir::verify(*module)))
     return 0;
   mlir::PassManager pm(&ctx);
+  pm.addPass(attnc::createAttnExpandReversible());
   pm.addNestedPass<mlir::func::FuncOp>(attnc::createAttnExpandLsh());
   pm.addNestedPass<mlir::func::FuncOp>(attnc::createAttnRecognizeWindows());
   pm.addNestedPass<mlir::func::FuncOp>(attnc::createAttnAnalyzeMasks());

@@ -126,6 +126,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   mlir::PassManager pm(&ctx);
   pm.enableVerifier(false);
+  pm.addPass(attnc::createAttnExpandReversible());
   pm.addNestedPass<mlir::func::FuncOp>(attnc::createAttnExpandLsh());
   pm.addNestedPass<mlir::func::FuncOp>(attnc::createAttnRecognizeWindows());
   pm.addNestedPass<mlir::func::FuncOp>(attnc::createAttnAnalyzeMasks());

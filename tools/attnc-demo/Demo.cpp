@@ -2,7 +2,8 @@
 //
 // For each kernel: random inputs, the best of three timed calls (all cores),
 // the plain C++ reference, and one table row with GFLOP/s of useful work
-// (4·D per allowed query-key pair), % of the measured FP32 peak of all cores
+// (4·D per allowed query-key pair; for the reversible layer also its
+// matmuls, 2 per multiply-add), % of the measured FP32 peak of all cores
 // and the max abs error.
 //
 //===----------------------------------------------------------------------===//
@@ -16,6 +17,7 @@
 #include "full.h"
 #include "longformer.h"
 #include "reformer.h"
+#include "reversible.h"
 #include "softcap.h"
 
 #include <chrono>
@@ -54,10 +56,11 @@ struct Row {
 double peakAllCores = 0;
 int failures = 0;
 
-/// Times `call` (best of three), checks it against `expected`.
-void run(const char *kernel, std::string shape, double pairs,
-         const std::function<int()> &call, const Tensor &out,
-         const Tensor &expected) {
+/// Times `call` (best of three, `flops` each), then checks it with
+/// `error` (the max abs error against the reference).
+void runChecked(const char *kernel, std::string shape, double flops,
+                const std::function<int()> &call,
+                const std::function<double()> &error) {
   Row r;
   r.kernel = kernel;
   r.shape = std::move(shape);
@@ -75,20 +78,93 @@ void run(const char *kernel, std::string shape, double pairs,
   }
   if (r.error.empty()) {
     r.ms = best * 1e3;
-    r.gflops = 4.0 * D * pairs / best / 1e9;
+    r.gflops = flops / best / 1e9;
     r.peakPct = peakAllCores > 0 ? 100.0 * r.gflops / peakAllCores : 0.0;
-    r.err = ref::maxAbsDiff(out, expected);
+    r.err = error();
     r.ok = r.err <= kTolerance;
   }
   failures += !r.ok;
   if (!r.error.empty())
-    std::printf("%-22s %-22s  FAILED: %s\n", r.kernel.c_str(), r.shape.c_str(),
+    std::printf("%-24s %-22s  FAILED: %s\n", r.kernel.c_str(), r.shape.c_str(),
                 r.error.c_str());
   else
-    std::printf("%-22s %-22s %9.2f %9.1f %7.1f%% %11.2e  %s\n",
+    std::printf("%-24s %-22s %9.2f %9.1f %7.1f%% %11.2e  %s\n",
                 r.kernel.c_str(), r.shape.c_str(), r.ms, r.gflops, r.peakPct,
                 r.err, r.ok ? "ok" : "MISMATCH");
   std::fflush(stdout);
+}
+
+/// An attention kernel's row: `pairs` query-key pairs of useful work, its
+/// output against `expected`.
+void run(const char *kernel, std::string shape, double pairs,
+         const std::function<int()> &call, const Tensor &out,
+         const Tensor &expected) {
+  runChecked(kernel, std::move(shape), 4.0 * D * pairs, call,
+             [&] { return ref::maxAbsDiff(out, expected); });
+}
+
+/// examples/reversible.attn (E = 512, 8 heads of 64, feed-forward 2048):
+/// the layer against the reference, then its generated inverse giving the
+/// inputs back from the outputs.
+void runReversible(std::mt19937 &rng) {
+  const int64_t L = 256, E = 512, F = 2048;
+  auto weight = [&](int64_t in, int64_t out) {
+    Tensor w({in, out});
+    w.randomize(rng, -1.0f / std::sqrt(float(in)), 1.0f / std::sqrt(float(in)));
+    return w;
+  };
+  Tensor x1 = random(rng, {B, L, E}), x2 = random(rng, {B, L, E});
+  Tensor g1({E}, 1.0f), b1n({E}), g2({E}, 1.0f), b2n({E});
+  Tensor wq = weight(E, E), wk = weight(E, E), wv = weight(E, E),
+         wo = weight(E, E), w1 = weight(E, F), w2 = weight(F, E);
+  Tensor bias1({F}), bias2({E});
+  Tensor y1({B, L, E}), y2({B, L, E}), r1({B, L, E}), r2({B, L, E});
+  std::vector<attn_tensor> weights = {view(g1), view(b1n), view(wq), view(wk),
+                                      view(wv), view(wo),  view(g2), view(b2n),
+                                      view(w1), view(bias1), view(w2), view(bias2)};
+  attn_tensor tx1 = view(x1), tx2 = view(x2), ty1 = view(y1), ty2 = view(y2),
+              tr1 = view(r1), tr2 = view(r2);
+  auto layer = [&](decltype(reversible_layer) *kernel, attn_tensor *a,
+                   attn_tensor *b, attn_tensor *c, attn_tensor *d) {
+    attn_tensor *w = weights.data();
+    return kernel(a, b, &w[0], &w[1], &w[2], &w[3], &w[4], &w[5], &w[6],
+                  &w[7], &w[8], &w[9], &w[10], &w[11], c, d);
+  };
+  auto add = [](const Tensor &a, const Tensor &b) {
+    return ref::zip(a, b, [](double x, double y) { return x + y; });
+  };
+  auto causal = [](int64_t, int64_t, int64_t i, int64_t j) { return j <= i; };
+  auto f = [&](const Tensor &x) {
+    Tensor h = ref::layerNorm(x, g1, b1n, 1e-5);
+    Tensor a = ref::attend(ref::splitHeads(ref::linear(h, wq), 8),
+                           ref::splitHeads(ref::linear(h, wk), 8),
+                           ref::splitHeads(ref::linear(h, wv), 8),
+                           1.0 / std::sqrt(64.0), causal);
+    return ref::linear(ref::mergeHeads(a), wo);
+  };
+  auto g = [&](const Tensor &x) {
+    Tensor h = ref::layerNorm(x, g2, b2n, 1e-5);
+    return ref::linear(ref::map(ref::linear(h, w1, &bias1), ref::gelu), w2,
+                       &bias2);
+  };
+  Tensor e1 = add(x1, f(x2));
+  Tensor e2 = add(x2, g(e1));
+  double flops = 2.0 * B * L * (4 * E * E + 2 * E * F) +
+                 4.0 * 64 * B * 8 * double(L) * double(L + 1) / 2;
+  std::string shape = "[" + std::to_string(B) + "," + std::to_string(L) +
+                      "," + std::to_string(E) + "] x2";
+  runChecked("reversible_layer", shape, flops,
+             [&] { return layer(reversible_layer, &tx1, &tx2, &ty1, &ty2); },
+             [&] {
+               return std::max(ref::maxAbsDiff(y1, e1), ref::maxAbsDiff(y2, e2));
+             });
+  runChecked("reversible_layer_inverse", shape, flops,
+             [&] {
+               return layer(reversible_layer_inverse, &ty1, &ty2, &tr1, &tr2);
+             },
+             [&] {
+               return std::max(ref::maxAbsDiff(r1, x1), ref::maxAbsDiff(r2, x2));
+             });
 }
 
 /// Counts the query-key pairs a mask allows: the useful work.
@@ -114,9 +190,9 @@ int main() {
   peakAllCores = onePeak * cores;
   std::printf("attnc demo: FP32 peak measured by an FMA loop: %.1f GFLOP/s "
               "per core x %u cores\n\n", onePeak, cores);
-  std::printf("%-22s %-22s %9s %9s %8s %11s\n", "kernel", "shape [B,H,L,D]",
+  std::printf("%-24s %-22s %9s %9s %8s %11s\n", "kernel", "shape [B,H,L,D]",
               "time(ms)", "GFLOP/s", "%peak", "max|err|");
-  std::printf("%s\n", std::string(90, '-').c_str());
+  std::printf("%s\n", std::string(92, '-').c_str());
 
   std::mt19937 rng(2024);
   double scale = 1.0 / std::sqrt(double(D));
@@ -221,6 +297,7 @@ int main() {
         [&] { return reformer_lsh_rotations(&a, &b, &tr, &o); }, orr,
         ref::lshAttend(qk, vr, rot, C, 1, 0, false));
   }
+  runReversible(rng);
   std::printf("\n%s\n", failures ? "demo: some kernels FAILED"
                                  : "demo: every kernel matches the reference");
   return failures ? 1 : 0;

@@ -316,6 +316,7 @@ int main(int argc, char **argv) {
     mlir::PassManager pm(&context);
     if (failed(mlir::applyPassManagerCLOptions(pm)))
       return 1;
+    pm.addPass(createAttnExpandReversible());
     pm.addNestedPass<mlir::func::FuncOp>(createAttnExpandLsh());
     pm.addNestedPass<mlir::func::FuncOp>(createAttnRecognizeWindows());
     pm.addNestedPass<mlir::func::FuncOp>(createAttnAnalyzeMasks());

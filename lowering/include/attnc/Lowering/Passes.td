@@ -21,6 +21,20 @@ def AttnExpandLsh : Pass<"attn-expand-lsh", "mlir::func::FuncOp"> {
   let dependentDialects = ["attnc::attn::AttnDialect"];
 }
 
+def AttnExpandReversible : Pass<"attn-expand-reversible", "mlir::ModuleOp"> {
+  let summary = "inline reversible blocks and generate NAME_inverse kernels";
+  let description = [{
+    Rewrites every `attn.reversible_block` into its `f` and `g` regions
+    inlined with `attn.add` (y1 = x1 + F(x2), y2 = x2 + G(y1)). For a kernel
+    that returns (y1, y2) of a block applied to its own parameters, first
+    adds the kernel `NAME_inverse`: the same parameters with y1, y2 in x1's
+    and x2's places (named y1, y2), returning x2 = y2 − G(y1), then
+    x1 = y1 − F(x2). Other uses of a block get a warning and no inverse.
+  }];
+  let dependentDialects = ["attnc::attn::AttnDialect",
+                           "mlir::func::FuncDialect"];
+}
+
 def AttnRecognizeWindows : Pass<"attn-recognize-windows", "mlir::func::FuncOp"> {
   let summary = "rewrite Longformer patterns written as attend masks into attn.windowed_attend";
   let description = [{
