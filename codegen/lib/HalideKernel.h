@@ -15,6 +15,7 @@
 #include "llvm/ADT/DenseMap.h"
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace attnc {
@@ -24,6 +25,9 @@ struct TensorValue {
   Halide::Func func;
   std::vector<Halide::Expr> shape; // outermost first
   Halide::Type type;
+  /// The kernel argument this value is, if it is one (its rows can then be
+  /// prefetched).
+  std::optional<Halide::ImageParam> param;
   int rank() const { return int(shape.size()); }
   /// Calls the Func with indices given outermost first.
   Halide::Expr at(const std::vector<Halide::Expr> &outermostFirst) const;

@@ -257,7 +257,7 @@ FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
     auto type = cast<RankedTensorType>(arg.getType());
     H::ImageParam ip(halideType(type.getElementType()), int(type.getRank()),
                      k.args[idx].name);
-    TensorValue tv{H::Func(ip), {}, ip.type()};
+    TensorValue tv{H::Func(ip), {}, ip.type(), ip};
     for (int64_t d = 0; d < type.getRank(); ++d)
       tv.shape.push_back(ip.dim(int(type.getRank() - 1 - d)).extent());
     values.tensors[arg] = tv;

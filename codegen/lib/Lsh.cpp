@@ -34,6 +34,32 @@ constexpr float kCausalMasked = -1e9f;
 constexpr float kSelfMasked = -1e5f;
 constexpr float kKeyNormEps = 1e-6f;
 
+/// 0, having prefetched (prefetchnta, no call) the first four cache lines
+/// of row `row` of head (h, b) of `t` when `t` is a 4-D kernel argument
+/// ([B, H, L, D], D innermost); else the constant 0. Prefetches never
+/// fault, so the lines past a short row need no guard.
+H::Expr prefetchRow(const TensorValue &t, H::Expr row, H::Expr h, H::Expr b) {
+  if (!t.param || t.param->dimensions() != 4)
+    return H::Expr(0);
+  namespace I = H::Internal;
+  const H::ImageParam &p = *t.param;
+  H::Expr host = I::Variable::make(H::Handle(), p.name(), p.parameter());
+  H::Expr offset = (0 - p.dim(0).min()) * p.dim(0).stride() +
+                   (row - p.dim(1).min()) * p.dim(1).stride() +
+                   (h - p.dim(2).min()) * p.dim(2).stride() +
+                   (b - p.dim(3).min()) * p.dim(3).stride();
+  const int step = 64 / p.type().bytes();
+  H::Expr result = 0;
+  for (int line = 3; line >= 0; --line) {
+    H::Expr fetch = I::Call::make(p.type(), I::Call::prefetch,
+                                  {host, offset + line * step, 1, 1},
+                                  I::Call::Intrinsic);
+    result = I::Call::make(H::Int(32), I::Call::return_second,
+                           {fetch, result}, I::Call::PureIntrinsic);
+  }
+  return result;
+}
+
 } // namespace
 
 FailureOr<HashFuncs> attnc::codegen::defineHashBucket(attn::HashBucketOp op,
@@ -225,7 +251,17 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
   H::Expr query =
       f.sharedQK ? f.keysT(t, f.rd, c, h, b) : f.qT(t, f.rd, c, h, b);
   f.dot = H::Func("lsh_qk");
-  f.dot(t, j, n, c, h, b) = 0.0f;
+  // The register tiles' accumulators start at 0 after prefetching rows that
+  // a gather will read a few microseconds later, spread over the chunk's
+  // arithmetic instead of stalling the gather on scattered rows: the Q·Kᵀ
+  // tiles of the newest neighbour fetch the values rows of its slots
+  // (gathered after the softmax), the P·V tiles the key rows of the next
+  // chunk's newest neighbour.
+  H::Expr newest = n == neighbours - 1 && j < S && !shortMode;
+  f.dot(t, j, n, c, h, b) = H::cast<float>(H::Internal::Call::make(
+      H::Int(32), H::Internal::Call::if_then_else,
+      {newest, prefetchRow(v, position(kp), h, b), H::Expr(0)},
+      H::Internal::Call::PureIntrinsic));
   f.dot(t, j, n, c, h, b) += query * f.keysT(j, f.rd, neighbour(n), h, b);
   f.keySlotScale = H::Func("lsh_key_slot_scale");
   f.keySlotScale(j, n, c, h, b) = f.keyScale(position(kp), h, b);
@@ -254,7 +290,16 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
   f.rowSum(t, c, h, b) += f.probs(t, f.rj.x, f.rj.y, c, h, b);
 
   f.pvAcc = H::Func("lsh_pv");
-  f.pvAcc(x, t, c, h, b) = 0.0f;
+  H::Expr nextEntry =
+      entry((c + 1 + (neighbours - 1 - before)) % f.numChunks, t);
+  H::Expr nextPos = position(f.posFlat(H::clamp(nextEntry, 0, RL - 1), h, b));
+  H::Expr nextRows = prefetchRow(k, nextPos, h, b);
+  if (!f.sharedQK)
+    nextRows = nextRows + prefetchRow(q, nextPos, h, b);
+  f.pvAcc(x, t, c, h, b) = H::cast<float>(H::Internal::Call::make(
+      H::Int(32), H::Internal::Call::if_then_else,
+      {t < S && !shortMode, nextRows, H::Expr(0)},
+      H::Internal::Call::PureIntrinsic));
   f.pvAcc(x, t, c, h, b) +=
       f.probs(t, f.rj.x, f.rj.y, c, h, b) *
       f.values(x, f.rj.x, neighbour(f.rj.y), h, b);
