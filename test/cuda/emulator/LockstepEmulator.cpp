@@ -440,20 +440,12 @@ private:
         .Case([&](vector::ExtractOp o) { extract(o); })
         .Case([&](vector::InsertOp o) { insert(o); })
         .Case([&](vector::ShuffleOp o) { vectorShuffle(o); })
-        .Case([&](vector::SplatOp o) {
-          int64_t n = elementCount(o.getType());
-          const Slot &x = get(o, o.getInput());
-          Slot &s = result(o, n);
-          for (int t = 0; t < threads; ++t)
-            for (int64_t e = 0; e < n; ++e)
-              s.at(t, e) = x.at(t, 0);
-        })
-        .Case([&](vector::BroadcastOp o) {
-          int64_t n = elementCount(o.getType());
-          const Slot &x = get(o, o.getSource());
+        .Case<vector::SplatOp, vector::BroadcastOp>([&](Operation *o) {
+          int64_t n = elementCount(o->getResult(0).getType());
+          const Slot &x = get(o, o->getOperand(0));
           if (x.n != 1)
             fail(o, "broadcasts a vector (not emulated)");
-          Slot &s = result(o, n);
+          Slot &s = result(o->getResult(0), n);
           for (int t = 0; t < threads; ++t)
             for (int64_t e = 0; e < n; ++e)
               s.at(t, e) = x.at(t, 0);
@@ -598,31 +590,41 @@ private:
       }
   }
 
-  /// memref.load (value == nullptr) or memref.store on a shared buffer.
-  void memrefAccess(Operation *o, Value memref, ValueRange indices,
-                    const Slot *value) {
+  /// Thread t's element of workgroup buffer `memref` at `indices` (each
+  /// index checked against its dimension).
+  char *sharedElement(Operation *o, Value memref, ArrayRef<const Slot *> indices,
+                      int t) {
     auto it = sharedBase.find(memref);
     if (it == sharedBase.end())
       fail(o, "accesses a memref that is not a workgroup buffer");
     auto type = cast<MemRefType>(memref.getType());
-    Type elem = type.getElementType();
-    int64_t bytes = bitWidth(elem) / 8;
-    SmallVector<const Slot *> idx;
-    for (Value i : indices)
-      idx.push_back(&get(o, i));
+    int64_t offset = 0;
+    for (auto [d, i] : llvm::enumerate(indices)) {
+      int64_t x = int64_t(i->at(t, 0));
+      if (x < 0 || x >= type.getDimSize(unsigned(d)))
+        fail(o, "indexes dimension " + std::to_string(d) + " at " +
+                    std::to_string(x) + ", outside the buffer");
+      offset = offset * type.getDimSize(unsigned(d)) + x;
+    }
+    return it->second + offset * (bitWidth(type.getElementType()) / 8);
+  }
+  SmallVector<const Slot *> slotsOf(Operation *o, ValueRange values) {
+    SmallVector<const Slot *> out;
+    for (Value v : values)
+      out.push_back(&get(o, v));
+    return out;
+  }
+
+  /// memref.load (value == nullptr) or memref.store on a shared buffer.
+  void memrefAccess(Operation *o, Value memref, ValueRange indices,
+                    const Slot *value) {
+    Type elem = cast<MemRefType>(memref.getType()).getElementType();
+    SmallVector<const Slot *> idx = slotsOf(o, indices);
     Slot *out = value ? nullptr : &result(o->getResult(0), 1);
     for (int t = 0; t < threads; ++t) {
       if (!active[size_t(t)])
         continue;
-      int64_t offset = 0;
-      for (auto [d, i] : llvm::enumerate(idx)) {
-        int64_t x = int64_t(i->at(t, 0));
-        if (x < 0 || x >= type.getDimSize(unsigned(d)))
-          fail(o, "indexes dimension " + std::to_string(d) + " at " +
-                      std::to_string(x) + ", outside the buffer");
-        offset = offset * type.getDimSize(unsigned(d)) + x;
-      }
-      char *p = it->second + offset * bytes;
+      char *p = sharedElement(o, memref, idx, t);
       if (value)
         writeScalar(p, elem, value->at(t, 0));
       else
@@ -636,26 +638,17 @@ private:
   /// l / 4).
   void ldmatrix(nvgpu::LdMatrixOp o) {
     requireWarp(o);
-    auto type = cast<MemRefType>(o.getSrcMemref().getType());
-    auto it = sharedBase.find(o.getSrcMemref());
-    if (it == sharedBase.end())
-      fail(o, "reads a memref that is not a workgroup buffer");
-    Type elem = type.getElementType();
+    Type elem = cast<MemRefType>(o.getSrcMemref().getType()).getElementType();
     if (bitWidth(elem) != 16)
       fail(o, "loads elements that are not 16-bit");
     int64_t tiles = o.getNumTiles();
-    SmallVector<const Slot *> idx;
-    for (Value i : o.getIndices())
-      idx.push_back(&get(o, i));
+    SmallVector<const Slot *> idx = slotsOf(o, o.getIndices());
     // Each thread's row address.
     std::vector<const char *> row(size_t(threads), nullptr);
     for (int t = 0; t < threads; ++t) {
       if (!active[size_t(t)] || t % 32 >= 8 * tiles)
         continue;
-      int64_t offset = 0;
-      for (auto [d, i] : llvm::enumerate(idx))
-        offset = offset * type.getDimSize(unsigned(d)) + int64_t(i->at(t, 0));
-      const char *p = it->second + offset * 2;
+      const char *p = sharedElement(o, o.getSrcMemref(), idx, t);
       memoryAt(o, double(reinterpret_cast<uintptr_t>(p)), 16, true);
       if (reinterpret_cast<uintptr_t>(p) % 16)
         fail(o, "gives a row address that is not 16-byte aligned");
@@ -698,8 +691,6 @@ private:
       uint32_t bits = uint32_t(uint64_t(int64_t(frag.at(t, e / 2))));
       return fromBf16Bits(uint16_t(e % 2 ? bits >> 16 : bits & 0xffff));
     };
-    auto elemA = [&](int t, int64_t e) { return element(a, t, e); };
-    auto elemB = [&](int t, int64_t e) { return element(b, t, e); };
     for (int w = 0; w < threads; w += 32) {
       if (!active[size_t(w)])
         continue;
@@ -713,10 +704,10 @@ private:
           for (int r = 0; r < 4; ++r)
             for (int cc = 0; cc < 2; ++cc)
               A[g + 8 * (r % 2)][2 * q + cc + 8 * (r / 2)] =
-                  elemA(t, 2 * r + cc);
+                  element(a, t, 2 * r + cc);
           for (int r = 0; r < 2; ++r)
             for (int cc = 0; cc < 2; ++cc)
-              B[2 * q + cc + 8 * r][g] = elemB(t, 2 * r + cc);
+              B[2 * q + cc + 8 * r][g] = element(b, t, 2 * r + cc);
         } else {
           for (int r = 0; r < 4; ++r)
             A[g + 8 * (r % 2)][q + 4 * (r / 2)] = in(a.at(t, r));
@@ -984,33 +975,13 @@ private:
           };
         })
         .Case([&](CmpIOp c) {
+          // arith's own evaluation, on the operands' bit width.
           auto pred = c.getPredicate();
+          unsigned w = bitWidth(ie);
           return [=](const double *a, bool) {
-            int64_t x = i64(a[0]), y = i64(a[1]);
-            uint64_t ux = asUnsigned(ie, a[0]), uy = asUnsigned(ie, a[1]);
-            switch (pred) {
-            case CmpIPredicate::eq:
-              return double(x == y);
-            case CmpIPredicate::ne:
-              return double(x != y);
-            case CmpIPredicate::slt:
-              return double(x < y);
-            case CmpIPredicate::sle:
-              return double(x <= y);
-            case CmpIPredicate::sgt:
-              return double(x > y);
-            case CmpIPredicate::sge:
-              return double(x >= y);
-            case CmpIPredicate::ult:
-              return double(ux < uy);
-            case CmpIPredicate::ule:
-              return double(ux <= uy);
-            case CmpIPredicate::ugt:
-              return double(ux > uy);
-            case CmpIPredicate::uge:
-              return double(ux >= uy);
-            }
-            return 0.0;
+            return double(applyCmpPredicate(
+                pred, APInt(w, uint64_t(int64_t(a[0])), /*isSigned=*/true),
+                APInt(w, uint64_t(int64_t(a[1])), /*isSigned=*/true)));
           };
         })
         .Case<IndexCastOp, ExtSIOp, TruncIOp, SIToFPOp, ExtFOp, TruncFOp>(
@@ -1063,43 +1034,8 @@ private:
         .Case([&](CmpFOp c) {
           auto pred = c.getPredicate();
           return [=](const double *a, bool) {
-            double x = a[0], y = a[1];
-            bool unordered = std::isnan(x) || std::isnan(y);
-            switch (pred) {
-            case CmpFPredicate::AlwaysFalse:
-              return 0.0;
-            case CmpFPredicate::OEQ:
-              return double(!unordered && x == y);
-            case CmpFPredicate::OGT:
-              return double(!unordered && x > y);
-            case CmpFPredicate::OGE:
-              return double(!unordered && x >= y);
-            case CmpFPredicate::OLT:
-              return double(!unordered && x < y);
-            case CmpFPredicate::OLE:
-              return double(!unordered && x <= y);
-            case CmpFPredicate::ONE:
-              return double(!unordered && x != y);
-            case CmpFPredicate::ORD:
-              return double(!unordered);
-            case CmpFPredicate::UEQ:
-              return double(unordered || x == y);
-            case CmpFPredicate::UGT:
-              return double(unordered || x > y);
-            case CmpFPredicate::UGE:
-              return double(unordered || x >= y);
-            case CmpFPredicate::ULT:
-              return double(unordered || x < y);
-            case CmpFPredicate::ULE:
-              return double(unordered || x <= y);
-            case CmpFPredicate::UNE:
-              return double(unordered || x != y);
-            case CmpFPredicate::UNO:
-              return double(unordered);
-            case CmpFPredicate::AlwaysTrue:
-              return 1.0;
-            }
-            return 0.0;
+            return double(
+                applyCmpPredicate(pred, APFloat(a[0]), APFloat(a[1])));
           };
         })
         .Case([&](math::PowFOp) {
