@@ -20,3 +20,14 @@ void attnc::registerAllAttnDialects(DialectRegistry &registry) {
   registry.insert<AttnDialect, func::FuncDialect, arith::ArithDialect,
                   math::MathDialect, tensor::TensorDialect>();
 }
+
+mlir::StringAttr attnc::attn::dimensionSymbol(mlir::func::FuncOp fn,
+                                              mlir::Value v, unsigned dim) {
+  auto arg = mlir::dyn_cast<mlir::BlockArgument>(v);
+  if (!fn || !arg || arg.getOwner() != &fn.getBody().front())
+    return {};
+  auto dims = fn.getArgAttrOfType<mlir::ArrayAttr>(arg.getArgNumber(),
+                                                   "attn.dims");
+  return dims && dim < dims.size() ? mlir::dyn_cast<mlir::StringAttr>(dims[dim])
+                                   : mlir::StringAttr();
+}

@@ -150,14 +150,8 @@ bool sameLength(AttendOp op) {
   if (op.getQ() == op.getK())
     return true;
   auto fn = op->getParentOfType<func::FuncOp>();
-  auto symbol = [&](Value v) -> StringAttr {
-    auto arg = dyn_cast<BlockArgument>(v);
-    if (!fn || !arg || arg.getOwner() != &fn.getBody().front())
-      return {};
-    auto dims = fn.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "attn.dims");
-    return dims && dims.size() == 4 ? dyn_cast<StringAttr>(dims[2]) : StringAttr();
-  };
-  StringAttr a = symbol(op.getQ()), b = symbol(op.getK());
+  StringAttr a = dimensionSymbol(fn, op.getQ(), 2),
+             b = dimensionSymbol(fn, op.getK(), 2);
   return a && a == b;
 }
 

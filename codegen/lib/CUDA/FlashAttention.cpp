@@ -910,16 +910,8 @@ FailureOr<std::vector<Widths>> attnc::codegen::widthsToCompile(func::FuncOp fn) 
   if (ShapedType::isDynamic(width((*op)->getOperand(2))))
     values.assign(std::begin(kCommonWidths), std::end(kCommonWidths));
   // q and v declared with the same width symbol: one width, not pairs.
-  auto dimName = [&](Value v) -> std::string {
-    auto arg = dyn_cast<BlockArgument>(v);
-    auto dims = arg ? fn.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
-                                                     "attn.dims")
-                    : ArrayAttr();
-    auto s = dims && dims.size() == 4 ? dyn_cast<StringAttr>(dims[3]) : StringAttr();
-    return s ? s.str() : "";
-  };
-  std::string qName = dimName((*op)->getOperand(0));
-  bool tied = !qName.empty() && qName == dimName((*op)->getOperand(2)) &&
+  StringAttr qName = attn::dimensionSymbol(fn, (*op)->getOperand(0), 3);
+  bool tied = qName && qName == attn::dimensionSymbol(fn, (*op)->getOperand(2), 3) &&
               heads.size() > 1;
   std::vector<Widths> out;
   for (int64_t h : heads)

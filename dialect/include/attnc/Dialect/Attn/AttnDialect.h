@@ -14,6 +14,14 @@ namespace attnc {
 /// Registers every dialect an attn program uses (attn, func, arith, math,
 /// tensor) so that tools and the frontend agree on one set.
 void registerAllAttnDialects(mlir::DialectRegistry &registry);
+
+namespace attn {
+/// The dimension symbol (MLIRGen's attn.dims) that kernel `fn` declared for
+/// dimension `dim` of `v`; null when `v` is not one of `fn`'s parameters
+/// or that dimension has no symbol.
+mlir::StringAttr dimensionSymbol(mlir::func::FuncOp fn, mlir::Value v,
+                                 unsigned dim);
+} // namespace attn
 } // namespace attnc
 
 #endif
