@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Baselines.h"
+#include "backward.h"
 #include "kernels.h"
 // The example programs (examples/*.attn), built for this CPU.
 #include "alibi.h"
@@ -41,6 +42,9 @@ const std::vector<int64_t> kWindowLengths = {512,  1024,  2048, 4096,
 
 double peakGflops = 0; // one core, widest FMA, measured by BM_FmaPeak
 std::map<std::string, double> baselineSeconds;
+// attnc/full and attnc/causal per call, "kind/L/threads": the backward rows'
+// denominator.
+std::map<std::string, double> forwardSeconds;
 
 enum class Kind { Full, Causal, Window };
 
@@ -150,12 +154,41 @@ void BM_Attnc(benchmark::State &state, Kind kind) {
                       [&] { rc |= fn(&q, &k, &v, &o); });
   if (rc != 0)
     state.SkipWithError(attn_last_error());
+  forwardSeconds[std::string(name(kind)) + "/" + std::to_string(L) + "/" +
+                 std::to_string(threads)] = t;
   for (const char *base : {"naive", "unfused"}) {
     auto it = baselineSeconds.find(std::string(base) + "/" + name(kind) + "/" +
                                    std::to_string(L));
     if (it != baselineSeconds.end())
       state.counters[std::string("x_") + base] = it->second / t;
   }
+}
+
+// Backward of full and causal attention (bench/backward.attn, attnc
+// --grad): dq, dk, dv from q, k, v and dout, nothing stored by the forward.
+// GFLOP/s counts the backward's own arithmetic, five D-long dot products
+// per allowed pair (2.5x the forward's); x_forward is its time over the
+// forward kernel's at the same L and threads, measured earlier in this run.
+void BM_Backward(benchmark::State &state, Kind kind) {
+  int64_t L = state.range(0);
+  int threads = int(state.range(1));
+  Inputs in(L), grads(L);
+  std::vector<float> dout = in.q;
+  attn_tensor q = tensor(in.q, L), k = tensor(in.k, L), v = tensor(in.v, L),
+              d = tensor(dout, L), dq = tensor(grads.q, L),
+              dk = tensor(grads.k, L), dv = tensor(grads.v, L);
+  attn_set_num_threads(threads);
+  auto fn = kind == Kind::Full ? train_full_backward : train_causal_backward;
+  int rc = 0;
+  double t = timeLoop(state, 2.5 * flops(kind, L), threads,
+                      [&] { rc |= fn(&q, &k, &v, &d, &dq, &dk, &dv); });
+  if (rc != 0)
+    state.SkipWithError(attn_last_error());
+  auto it = forwardSeconds.find(std::string(name(kind)) + "/" +
+                                std::to_string(L) + "/" +
+                                std::to_string(threads));
+  if (it != forwardSeconds.end())
+    state.counters["x_forward"] = t / it->second;
 }
 
 // Reformer LSH (issue shapes): B = 1, H = 4, D = 64, chunks of 64 seeing
@@ -322,6 +355,14 @@ void registerAll() {
             ->Args({L, threads})->ArgNames({"L", "threads"})
             ->MinTime(0.3)->UseManualTime()->Unit(benchmark::kMillisecond);
   }
+  for (Kind kind : {Kind::Full, Kind::Causal})
+    for (int64_t L : {1024, 2048, 4096})
+      for (int threads : {1, 2})
+        benchmark::RegisterBenchmark(
+            (std::string("attnc/backward/") + name(kind)).c_str(), BM_Backward,
+            kind)
+            ->Args({L, threads})->ArgNames({"L", "threads"})
+            ->MinTime(0.3)->UseManualTime()->Unit(benchmark::kMillisecond);
   // Examples: full_attention first at each (L, threads), the others
   // relative to it.
   for (int64_t L : {2048, 4096})

@@ -36,6 +36,27 @@ struct TileShape {
   int keys = 0, rows = 0;
 };
 
+/// What attend and attend_grad share: the scale (the `scale` attribute or
+/// 1/sqrt(D)), the tensors of the captures, and a band bound of #attn.mask
+/// as a 32-bit offset (none for a bound beyond every position, |x| >= 2^31).
+Halide::Expr attendScale(mlir::Operation *op, Halide::Expr headDim);
+std::vector<TensorValue> capturedTensors(mlir::OperandRange captures,
+                                         ValueTable &values);
+std::optional<int32_t> bandBound(std::optional<int64_t> x);
+
+/// Whether keys [keyFirst, keyLast] meet the band j − i ∈ [lo, hi] of some
+/// row in [rowFirst, rowLast] (a missing bound is unbounded): the predicate
+/// that bounds a reduction over keys to a band.
+Halide::Expr meetsBand(Halide::Expr keyFirst, Halide::Expr keyLast,
+                       Halide::Expr rowFirst, Halide::Expr rowLast,
+                       std::optional<int32_t> lo, std::optional<int32_t> hi);
+
+/// `base` and the pairs (i, j) an attend's `mask` region and `causal` allow.
+mlir::FailureOr<Halide::Expr>
+allowedPairs(mlir::Region &mask, bool causal,
+             llvm::ArrayRef<TensorValue> captures, Halide::Expr base,
+             Halide::Var b, Halide::Var h, Halide::Var i, Halide::Var j);
+
 struct AttendFuncs {
   enum class QK { Dense, BlockTiled };        // Q·Kᵀ per key or per tile
   enum class PV { Dense, BandTiled, Blocks }; // P·V per key, row group, block
@@ -54,6 +75,28 @@ struct AttendFuncs {
 
 mlir::FailureOr<AttendFuncs> defineAttend(attn::AttendOp op, ValueTable &values,
                                           int lanes, TileShape tile);
+
+/// attend_grad (AttendGrad.cpp): per tile of `tileQueries` queries, the
+/// recomputed softmax, dS, the tile's dq rows and its share of dk and dv,
+/// all written by one update of `grads` (rows: dq's, then dk's and dv's).
+struct AttendGradFuncs {
+  int tileQueries = 0;
+  Halide::Func qf, kt, kf, vt, dof; // q, K transposed, K rows, V transposed, dO
+  Halide::Func dotAcc, scaled, score;
+  RowSoftmax softmax;
+  Halide::Func invSum, dpAcc, dp, rowDot, ds;
+  Halide::Func dqAcc, dqTile, dkAcc, dkPart, dvAcc, dvPart;
+  Halide::Func grads, dq, dk, dv;
+  Halide::Var c{"c"}, d{"d"}, i{"i"}, j{"j"}, h{"h"}, b{"b"}, r{"r"},
+      g{"g"}, t{"qtile"}, x{"x"}, n{"n"};
+  // rd / rc: head and value dims; rk: keys as (lane, lane group); rg: keys
+  // of a row group's dq; ri: rows of a tile; u: (grads row, tile).
+  Halide::RDom rd, rc, rk, rg, ri, u;
+};
+
+mlir::FailureOr<AttendGradFuncs>
+defineAttendGrad(attn::AttendGradOp op, ValueTable &values, int lanes,
+                 TileShape tile, int tileQueries);
 
 struct WindowedFuncs {
   int globals = 0;

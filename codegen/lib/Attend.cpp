@@ -21,31 +21,56 @@ using namespace attnc;
 using namespace attnc::codegen;
 namespace H = Halide;
 
-namespace {
-
-H::Expr defaultScale(Operation *op, H::Expr d) {
+H::Expr attnc::codegen::attendScale(Operation *op, H::Expr d) {
   if (auto a = op->getAttrOfType<FloatAttr>("scale"))
     return H::Expr(float(a.getValueAsDouble()));
   return 1.0f / H::sqrt(H::cast<float>(d));
 }
 
-std::vector<TensorValue> captured(OperandRange captures, ValueTable &values) {
+std::vector<TensorValue> attnc::codegen::capturedTensors(OperandRange captures,
+                                                         ValueTable &values) {
   std::vector<TensorValue> out;
   for (Value v : captures)
     out.push_back(values.tensors.lookup(v));
   return out;
 }
 
-constexpr int64_t kMaxBlockSize = int64_t(1) << 30;
-
-/// A band bound as a 32-bit offset; a bound beyond every position that can
-/// exist (|x| >= 2^31) constrains nothing.
-std::optional<int32_t> bandBound(std::optional<int64_t> x) {
+std::optional<int32_t> attnc::codegen::bandBound(std::optional<int64_t> x) {
   if (!x || *x >= INT32_MAX || *x <= INT32_MIN)
     return std::nullopt;
   return int32_t(*x);
 }
 
+H::Expr attnc::codegen::meetsBand(H::Expr keyFirst, H::Expr keyLast,
+                                  H::Expr rowFirst, H::Expr rowLast,
+                                  std::optional<int32_t> lo,
+                                  std::optional<int32_t> hi) {
+  H::Expr meets = H::Internal::const_true();
+  if (hi)
+    meets = meets && keyFirst <= rowLast + *hi;
+  if (lo)
+    meets = meets && keyLast >= rowFirst + *lo;
+  return meets;
+}
+
+FailureOr<H::Expr> attnc::codegen::allowedPairs(Region &mask, bool causal,
+                                                ArrayRef<TensorValue> captures,
+                                                H::Expr base, H::Var b,
+                                                H::Var h, H::Var i, H::Var j) {
+  H::Expr allowed = base;
+  if (!mask.empty()) {
+    auto e = regionToExpr(mask, {b, h, i, j}, captures);
+    if (failed(e))
+      return failure();
+    allowed = allowed && *e;
+  }
+  if (causal)
+    allowed = allowed && j <= i;
+  return allowed;
+}
+
+namespace {
+constexpr int64_t kMaxBlockSize = int64_t(1) << 30;
 } // namespace
 
 H::Func attnc::codegen::clampedF32(const TensorValue &t, const std::string &name,
@@ -68,7 +93,7 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   TensorValue q = values.tensors.lookup(op.getQ());
   TensorValue k = values.tensors.lookup(op.getK());
   TensorValue v = values.tensors.lookup(op.getV());
-  std::vector<TensorValue> caps = captured(op.getCaptures(), values);
+  std::vector<TensorValue> caps = capturedTensors(op.getCaptures(), values);
   H::Var c = f.c, i = f.i, j = f.j, h = f.h, b = f.b, r = f.r, g = f.g,
          kl = f.kl;
   H::Expr D = q.shape[3], Lk = k.shape[2];
@@ -121,24 +146,19 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
     f.dotAcc(j, i, h, b) += f.qf(f.rd, i, h, b) * f.kt(j, f.rd, h, b);
     dot = f.dotAcc(j, i, h, b);
   }
-  H::Expr s = dot * defaultScale(op, D);
+  H::Expr s = dot * attendScale(op, D);
   if (!op.getScore().empty()) {
     auto e = regionToExpr(op.getScore(), {s, b, h, i, j}, caps);
     if (failed(e))
       return failure();
     s = H::cast<float>(*e);
   }
-  H::Expr allowed = j < Lk;
-  if (!op.getMask().empty()) {
-    auto e = regionToExpr(op.getMask(), {b, h, i, j}, caps);
-    if (failed(e))
-      return failure();
-    allowed = allowed && *e;
-  }
-  if (op.getCausal())
-    allowed = allowed && j <= i;
+  auto allowed = allowedPairs(op.getMask(), op.getCausal(), caps, j < Lk, b,
+                              h, i, j);
+  if (failed(allowed))
+    return failure();
   f.score = H::Func("score");
-  f.score(j, i, h, b) = H::select(allowed, s, kLowest);
+  f.score(j, i, h, b) = H::select(*allowed, s, kLowest);
 
   // Row max and row sum run over `lanes` key lanes (the schedule rfactors
   // them), never across rows. A band keeps whole lane groups that touch
@@ -146,19 +166,9 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   f.rk = H::RDom(0, lanes, 0, Lp / lanes, "rk");
   f.rp = H::RDom(0, Lp, "rp");
   if (isBand) {
-    H::Expr groupLo = f.rk.y * lanes, groupHi = f.rk.y * lanes + (lanes - 1);
-    H::Expr inGroup = H::Internal::const_true(),
-            inKeys = H::Internal::const_true();
-    if (bandHi) {
-      inGroup = inGroup && groupLo <= i + *bandHi;
-      inKeys = inKeys && f.rp <= i + *bandHi;
-    }
-    if (bandLo) {
-      inGroup = inGroup && groupHi >= i + *bandLo;
-      inKeys = inKeys && f.rp >= i + *bandLo;
-    }
-    f.rk.where(inGroup);
-    f.rp.where(inKeys);
+    H::Expr groupLo = f.rk.y * lanes;
+    f.rk.where(meetsBand(groupLo, groupLo + (lanes - 1), i, i, bandLo, bandHi));
+    f.rp.where(meetsBand(f.rp, f.rp, i, i, bandLo, bandHi));
   }
   int32_t S = int32_t(std::max<int64_t>(blockSize, 1));
   f.rb = H::RDom(0, S, 0, (Lk + S - 1) / S, "rb");
@@ -184,12 +194,7 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   f.rg = H::RDom(0, Lp, "rg");
   if (isBand) {
     f.pv = AttendFuncs::PV::BandTiled;
-    H::Expr inGroup = H::Internal::const_true();
-    if (bandHi)
-      inGroup = inGroup && f.rg <= g * QR + (QR - 1) + *bandHi;
-    if (bandLo)
-      inGroup = inGroup && f.rg >= g * QR + *bandLo;
-    f.rg.where(inGroup);
+    f.rg.where(meetsBand(f.rg, f.rg, g * QR, g * QR + (QR - 1), bandLo, bandHi));
     f.pvAcc(c, r, g, h, b) = 0.0f;
     f.pvAcc(c, r, g, h, b) +=
         f.softmax.probs(f.rg, g * QR + r, h, b) * f.vf(c, f.rg, h, b);

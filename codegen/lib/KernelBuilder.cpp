@@ -110,6 +110,25 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target,
         return single(f->out, {q.shape[0], q.shape[1], q.shape[2], v.shape[3]},
                       resultType(a));
       })
+      .Case([&](attn::AttendGradOp a) -> Results {
+        auto s = needSchedule(a);
+        if (failed(s))
+          return failure();
+        auto f = defineAttendGrad(
+            a, values, int(s->getVectorWidth()),
+            {int(s->getKeyTile()), int(s->getRegisterRows())},
+            int(s->getTileQueries()));
+        if (failed(f))
+          return failure();
+        cpu::scheduleAttendGrad(*f, *s);
+        std::vector<TensorValue> grads;
+        for (auto [func, input] : {std::pair{f->dq, a.getQ()},
+                                   {f->dk, a.getK()}, {f->dv, a.getV()}}) {
+          TensorValue in = values.tensors.lookup(input);
+          grads.push_back({func, in.shape, in.type});
+        }
+        return grads;
+      })
       .Case([&](attn::WindowedAttendOp w) -> Results {
         auto s = needSchedule(w);
         if (failed(s))
@@ -226,7 +245,12 @@ FailureOr<BuiltKernel> attnc::codegen::describeKernel(func::FuncOp fn) {
     auto type = dyn_cast<RankedTensorType>(t);
     if (!type)
       return fn.emitError("codegen needs ranked tensor results");
-    std::string name = resultTypes.size() == 1 ? "out" : "out" + std::to_string(r);
+    // Results are out, or out0, out1, ... unless named (backward kernels
+    // name theirs d_<parameter>).
+    auto nameAttr = fn.getResultAttrOfType<StringAttr>(r, "attn.name");
+    std::string name = nameAttr ? nameAttr.str()
+                       : resultTypes.size() == 1 ? "out"
+                                                 : "out" + std::to_string(r);
     k.args.push_back({name, dtypeName(type.getElementType()),
                       dimsOf(fn.getResultAttrOfType<ArrayAttr>(r, "attn.dims"),
                              type),

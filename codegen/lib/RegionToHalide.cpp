@@ -172,6 +172,12 @@ private:
       setInt(r, get(op.getOperand(0)), rangeOf(op.getOperand(0)));
       return success();
     }
+    if (auto sel = dyn_cast<arith::SelectOp>(op); // written by the backward
+        sel && isa<FloatType>(sel.getType())) {
+      exprs[r] = H::select(get(sel.getCondition()), get(sel.getTrueValue()),
+                           get(sel.getFalseValue()));
+      return success();
+    }
     if (isa<arith::SIToFPOp, arith::ExtFOp>(op))
       return un([](H::Expr a) { return H::cast<float>(a); });
     if (isa<math::AbsIOp>(op)) {

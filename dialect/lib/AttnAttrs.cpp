@@ -190,8 +190,9 @@ LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
     if (!isa<MaskAttr>(attr.getValue()))
       return op->emitError() << "'" << name
                              << "' must be an #attn.mask attribute";
-    if (!isa<AttendOp>(op))
-      return op->emitError() << "'" << name << "' belongs on attn.attend";
+    if (!isa<AttendOp, AttendGradOp>(op))
+      return op->emitError() << "'" << name
+                             << "' belongs on attn.attend or attn.attend_grad";
     return success();
   }
   if (name == kScheduleAttrName) {
@@ -205,10 +206,12 @@ LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name
                              << "' must be an #attn.schedule or "
                                 "#attn.gpu_schedule attribute";
-    if (!isa<AttendOp, WindowedAttendOp, ChunkedAttendOp, HashBucketOp>(op))
+    if (!isa<AttendOp, AttendGradOp, WindowedAttendOp, ChunkedAttendOp,
+             HashBucketOp>(op))
       return op->emitError() << "'" << name
-                             << "' belongs on attn.attend, attn.windowed_attend, "
-                                "attn.chunked_attend or attn.hash_bucket";
+                             << "' belongs on attn.attend, attn.attend_grad, "
+                                "attn.windowed_attend, attn.chunked_attend or "
+                                "attn.hash_bucket";
     return success();
   }
   if (name == kExactAttrName) {

@@ -370,23 +370,64 @@ LogicalResult WindowedAttendOp::verify() {
   return success();
 }
 
+namespace {
+
+/// What attend and attend_grad share: the scale and the mask and score
+/// regions.
+LogicalResult verifyAttendLambdas(Operation *op, std::optional<APFloat> scale,
+                                  Region &mask, Region &score,
+                                  OperandRange captures) {
+  if (scale) {
+    double s = scale->convertToDouble();
+    if (!std::isfinite(s) || s == 0.0)
+      return op->emitOpError() << "scale must be finite and non-zero, got "
+                               << s;
+  }
+  MLIRContext *ctx = op->getContext();
+  Type idx = IndexType::get(ctx), f32 = Float32Type::get(ctx);
+  if (failed(verifyLambda(op, mask, "mask", {idx, idx, idx, idx},
+                          "b, h, i, j : index", captures,
+                          IntegerType::get(ctx, 1))))
+    return failure();
+  return verifyLambda(op, score, "score", {f32, idx, idx, idx, idx},
+                      "s : f32, b, h, i, j : index", captures, f32);
+}
+
+} // namespace
+
 LogicalResult AttendOp::verifyRegions() {
   ShapeChecker c(*this);
   if (!checkQKV(c, getQ(), getK(), getV(), getResult()))
     return failure();
-  if (auto scale = getScale()) {
-    double s = scale->convertToDouble();
-    if (!std::isfinite(s) || s == 0.0)
-      return emitOpError() << "scale must be finite and non-zero, got " << s;
-  }
+  return verifyAttendLambdas(*this, getScale(), getMask(), getScore(),
+                             getCaptures());
+}
+
+LogicalResult AttendGradOp::verifyRegions() {
+  ShapeChecker c(*this);
+  if (!checkQKV(c, getQ(), getK(), getV(), getDout()))
+    return failure();
+  // Each gradient has its input's type.
+  for (auto [grad, gradName, input, inputName] :
+       {std::tuple<Value, StringRef, Value, StringRef>{getDq(), "dq", getQ(), "q"},
+        {getDk(), "dk", getK(), "k"},
+        {getDv(), "dv", getV(), "v"}})
+    if (!compatible(grad.getType(), input.getType()))
+      return emitOpError() << gradName << " type " << grad.getType()
+                           << " does not match " << inputName << " type "
+                           << input.getType();
+  if (failed(verifyAttendLambdas(*this, getScale(), getMask(), getScore(),
+                                 getCaptures())))
+    return failure();
+  if (getScore().empty() != getScoreGrad().empty())
+    return emitOpError() << (getScore().empty()
+                                 ? "score_grad region without a score region"
+                                 : "score region without its score_grad region");
   MLIRContext *ctx = getContext();
   Type idx = IndexType::get(ctx), f32 = Float32Type::get(ctx);
-  if (failed(verifyLambda(*this, getMask(), "mask", {idx, idx, idx, idx},
-                          "b, h, i, j : index", getCaptures(),
-                          IntegerType::get(ctx, 1))))
-    return failure();
-  return verifyLambda(*this, getScore(), "score", {f32, idx, idx, idx, idx},
-                      "s : f32, b, h, i, j : index", getCaptures(), f32);
+  return verifyLambda(*this, getScoreGrad(), "score_grad",
+                      {f32, idx, idx, idx, idx}, "s : f32, b, h, i, j : index",
+                      getCaptures(), f32);
 }
 
 //===----------------------------------------------------------------------===//

@@ -39,8 +39,9 @@ using namespace attnc::attn;
 
 namespace {
 
-MaskAttr classify(AttendOp op) {
-  MLIRContext *ctx = op.getContext();
+/// The mask structure of an attend (or of the attend an attend_grad
+/// differentiates: its backward skips the same keys).
+MaskAttr classify(MLIRContext *ctx, Region &mask, bool isCausal) {
   auto bandAttr = [&](Band band) {
     std::optional<int64_t> lo, hi;
     if (band.lo != -kUnbounded)
@@ -56,15 +57,15 @@ MaskAttr classify(AttendOp op) {
       return MaskAttr::get(ctx, MaskKind::elementwise, {}, {}, {});
     return MaskAttr::get(ctx, MaskKind::band, lo, hi, {});
   };
-  Band causal = op.getCausal() ? Band{-kUnbounded, 0} : Band{};
-  if (op.getMask().empty())
+  Band causal = isCausal ? Band{-kUnbounded, 0} : Band{};
+  if (mask.empty())
     return bandAttr(causal);
-  Block &block = op.getMask().front();
+  Block &block = mask.front();
   MaskAnalysis analysis(block.getArgument(2), block.getArgument(3));
   Value yielded = cast<YieldOp>(block.getTerminator()).getValues()[0];
   if (auto band = analysis.band(yielded))
     return bandAttr(band->intersect(causal));
-  if (!op.getCausal())
+  if (!isCausal)
     if (auto size = analysis.blockSize())
       return MaskAttr::get(ctx, MaskKind::block, {}, {}, *size);
   return MaskAttr::get(ctx, MaskKind::elementwise, {}, {}, {});
@@ -72,8 +73,13 @@ MaskAttr classify(AttendOp op) {
 
 struct AnalyzeMasksPass : attnc::impl::AttnAnalyzeMasksBase<AnalyzeMasksPass> {
   void runOnOperation() override {
-    getOperation().walk([](AttendOp op) {
-      op->setAttr(kMaskAttrName, classify(op));
+    getOperation().walk([](Operation *op) {
+      if (auto a = dyn_cast<AttendOp>(op))
+        a->setAttr(kMaskAttrName,
+                   classify(a.getContext(), a.getMask(), a.getCausal()));
+      else if (auto g = dyn_cast<AttendGradOp>(op))
+        g->setAttr(kMaskAttrName,
+                   classify(g.getContext(), g.getMask(), g.getCausal()));
     });
   }
 };

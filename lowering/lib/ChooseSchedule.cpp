@@ -7,7 +7,9 @@
 // The numbers come from measurements on this project's machines (DESIGN.md
 // and bench/):
 //  - tile_queries: per tile of 48 queries the scores against L = 2048 keys
-//    (384 KiB) stay in L2; windowed tiles are taller (64) because each tile
+//    (384 KiB) stay in L2; attend_grad takes the same tiles (its four
+//    tile × L buffers overflow L2, yet 24-query tiles measured no faster:
+//    312-337 ms against 314-315 at L = 2048 on Zen 4); windowed tiles are taller (64) because each tile
 //    re-reads its left + right halo of keys.
 //  - the register tile is key_tile = 2 vectors wide and register_rows tall:
 //    2 × 6 = 12 accumulators of the 16 AVX2/SSE registers leave 4 for the
@@ -45,6 +47,7 @@ namespace {
 
 constexpr int64_t kAttendTileQueries = 48;
 constexpr int64_t kWindowedTileQueries = 64;
+
 constexpr int64_t kVectorsPerRegisterTile = 2;
 constexpr int64_t kWindowTapsPerRegisterTile = 4;
 
@@ -134,7 +137,8 @@ struct ChooseSchedulePass
       return;
     }
     module.walk([&](Operation *op) {
-      if (!isa<AttendOp, WindowedAttendOp, ChunkedAttendOp, HashBucketOp>(op))
+      if (!isa<AttendOp, AttendGradOp, WindowedAttendOp, ChunkedAttendOp,
+               HashBucketOp>(op))
         return;
       if (op->hasAttr(kScheduleAttrName)) // a schedule written by hand wins
         return;

@@ -39,11 +39,13 @@ void Tensor::randomize(std::mt19937 &rng, float lo, float hi) {
     x = dist(rng);
 }
 
-Tensor attnc::ref::attend(const Tensor &q, const Tensor &k, const Tensor &v,
-                          double scale, const Mask &mask, const Score &score) {
+std::vector<double> attnc::ref::attendExact(const Tensor &q, const Tensor &k,
+                                            const Tensor &v, double scale,
+                                            const Mask &mask,
+                                            const Score &score) {
   int64_t B = q.shape[0], H = q.shape[1], Lq = q.shape[2], D = q.shape[3];
   int64_t Lk = k.shape[2], E = v.shape[3];
-  Tensor out({B, H, Lq, E});
+  std::vector<double> out(size_t(B * H * Lq * E), 0.0);
   std::vector<double> s(static_cast<size_t>(Lk));
   std::vector<char> ok(static_cast<size_t>(Lk));
   for (int64_t b = 0; b < B; ++b)
@@ -71,9 +73,18 @@ Tensor attnc::ref::attend(const Tensor &q, const Tensor &k, const Tensor &v,
           for (int64_t j = 0; j < Lk; ++j)
             if (ok[j])
               acc += std::exp(s[j] - m) * double(v.at({b, h, j, e}));
-          out.at({b, h, i, e}) = sum > 0 ? float(acc / sum) : 0.0f;
+          out[size_t(((b * H + h) * Lq + i) * E + e)] = sum > 0 ? acc / sum : 0.0;
         }
       }
+  return out;
+}
+
+Tensor attnc::ref::attend(const Tensor &q, const Tensor &k, const Tensor &v,
+                          double scale, const Mask &mask, const Score &score) {
+  std::vector<double> exact = attendExact(q, k, v, scale, mask, score);
+  Tensor out({q.shape[0], q.shape[1], q.shape[2], v.shape[3]});
+  for (size_t e = 0; e < exact.size(); ++e)
+    out.data[e] = float(exact[e]);
   return out;
 }
 

@@ -42,6 +42,13 @@ using Score = std::function<double(double s, int64_t b, int64_t h, int64_t i,
 Tensor attend(const Tensor &q, const Tensor &k, const Tensor &v, double scale,
               const Mask &mask = nullptr, const Score &score = nullptr);
 
+/// The same in double precision, unrounded (row-major [B, H, Lq, E]): what
+/// finite differences of the attention need.
+std::vector<double> attendExact(const Tensor &q, const Tensor &k,
+                                const Tensor &v, double scale,
+                                const Mask &mask = nullptr,
+                                const Score &score = nullptr);
+
 /// Longformer: query i sees i − left·dil … i + right·dil in steps of dil,
 /// every global key, and a global query sees every key.
 Tensor windowed(const Tensor &q, const Tensor &k, const Tensor &v,

@@ -89,7 +89,7 @@ cl::opt<std::string> targetList(
     cl::value_desc("list"), cl::init("host"), cl::cat(category));
 
 cl::opt<bool> grad("grad",
-                   cl::desc("Also generate NAME_backward (not implemented yet)"),
+                   cl::desc("Also generate NAME_backward for every kernel (LANGUAGE.md)"),
                    cl::cat(category));
 
 cl::opt<bool> printCflags("cflags",
@@ -220,8 +220,6 @@ int main(int argc, char **argv) {
       llvm::outs() << lib << " -lpthread -ldl -lm\n";
     return 0;
   }
-  if (grad)
-    return fail("--grad (backward kernels) is not implemented yet");
   std::string targetError;
   auto targets = resolveTargets(targetError);
   if (!targets)
@@ -316,6 +314,10 @@ int main(int argc, char **argv) {
     mlir::PassManager pm(&context);
     if (failed(mlir::applyPassManagerCLOptions(pm)))
       return 1;
+    // Backward kernels are written from the program as the user wrote it
+    // (composites and reversible blocks whole), then lowered with it.
+    if (grad)
+      pm.addPass(createAttnGenerateBackward());
     pm.addPass(createAttnExpandReversible());
     pm.addNestedPass<mlir::func::FuncOp>(createAttnExpandLsh());
     pm.addNestedPass<mlir::func::FuncOp>(createAttnRecognizeWindows());

@@ -17,7 +17,7 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
   const int VW = int(s.getVectorWidth()), KB = int(s.getKeyTile()),
             QR = int(s.getRegisterRows());
   H::Var c = f.c, i = f.i, j = f.j, h = f.h, b = f.b;
-  H::Var io("io"), ii("ii"), bh("bh"), u("u"), co("co"), ci("ci"), jv("jv"),
+  H::Var io("io"), ii("ii"), bh("bh"), co("co"), ci("ci"), jv("jv"),
       jl("jl");
   auto RoundUp = H::TailStrategy::RoundUp;
   f.out.compute_root()
@@ -37,16 +37,9 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
     registerTile(f.score, f.out, io, f.dotAcc, j, i, f.rd.x, VW, KB, QR);
 
   RowSoftmax &sm = f.softmax;
-  sm.rowMax.compute_at(f.out, io);
-  H::Func maxLanes = sm.rowMax.update().rfactor(f.rk.x, u);
-  // Lanes innermost in memory: the rfactor Func's new Var comes last.
-  maxLanes.compute_at(f.out, io).reorder_storage(u, i, h, b).vectorize(u);
-  maxLanes.update().reorder(u, f.rk.y, i).vectorize(u);
+  scheduleLaneReduction(sm.rowMax, f.rk.x, f.rk.y, f.out, io, i, h, b);
   sm.probs.compute_at(f.out, io).vectorize(j, VW, RoundUp);
-  sm.rowSum.compute_at(f.out, io);
-  H::Func sumLanes = sm.rowSum.update().rfactor(f.rk.x, u);
-  sumLanes.compute_at(f.out, io).reorder_storage(u, i, h, b).vectorize(u);
-  sumLanes.update().reorder(u, f.rk.y, i).vectorize(u);
+  scheduleLaneReduction(sm.rowSum, f.rk.x, f.rk.y, f.out, io, i, h, b);
 
   switch (f.pv) {
   case AttendFuncs::PV::BandTiled:

@@ -21,6 +21,7 @@ namespace cpu {
 constexpr int kValueVectorsPerRow = 4;
 
 void scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s);
+void scheduleAttendGrad(AttendGradFuncs &f, attn::ScheduleAttr s);
 void scheduleWindowed(WindowedFuncs &f, attn::ScheduleAttr s);
 void scheduleDense(DenseFuncs &f, int lanes);
 
@@ -41,6 +42,14 @@ void scheduleCombineRounds(CombineFuncs &f, int lanes);
 void fuseLshChain(ChunkedFuncs &chunked, CombineFuncs &combine,
                   const std::vector<Halide::Func> &perHeadProducers);
 
+/// A row reduction `rowFn(i, h, b)` over (lane, lane group) `lanesVar`,
+/// `groupVar`: computed at `at`/`atVar`, rfactored over the lanes, which
+/// are stored innermost and vectorised (one partial result per lane).
+void scheduleLaneReduction(Halide::Func rowFn, Halide::RVar lanesVar,
+                           Halide::RVar groupVar, Halide::Func at,
+                           Halide::VarOrRVar atVar, Halide::Var i,
+                           Halide::Var h, Halide::Var b);
+
 /// Computes `consumer` at `at`/`atVar` in register tiles of `width`
 /// (`inner`, vectorised by `lanes`) × `rows` (`rowVar`, unrolled), and
 /// `accum` — the reduction over `r` that `consumer` reads — once per tile
@@ -48,7 +57,7 @@ void fuseLshChain(ChunkedFuncs &chunked, CombineFuncs &combine,
 /// (DESIGN.md). An `accum` indexed by tile (position in the tile
 /// `accInner`, `accRow`, then the tile indices `tileVars`) lets a predicate
 /// on `r` that depends on the tile bound or skip the whole reduction.
-void registerTile(Halide::Func consumer, Halide::Func at, Halide::Var atVar,
+void registerTile(Halide::Func consumer, Halide::Func at, Halide::VarOrRVar atVar,
                   Halide::Func accum, Halide::Var inner, Halide::Var rowVar,
                   Halide::RVar r, int lanes, int width, int rows,
                   std::optional<std::pair<Halide::Var, Halide::Var>> accVars = {},

@@ -1,11 +1,22 @@
-//===- RegisterTile.cpp - one register-tile schedule for every matmul -----===//
+//===- RegisterTile.cpp - register tiles and lane reductions, once --------===//
 #include "CpuSchedules.h"
 
 using namespace attnc::codegen;
 namespace H = Halide;
 
+namespace {
+
+void computeAt(H::Func f, H::Func at, H::VarOrRVar atVar) {
+  if (atVar.is_rvar)
+    f.compute_at(at, atVar.rvar);
+  else
+    f.compute_at(at, atVar.var);
+}
+
+} // namespace
+
 void attnc::codegen::cpu::registerTile(
-    H::Func consumer, H::Func at, H::Var atVar, H::Func accum, H::Var inner,
+    H::Func consumer, H::Func at, H::VarOrRVar atVar, H::Func accum, H::Var inner,
     H::Var rowVar, H::RVar r, int lanes, int width, int rows,
     std::optional<std::pair<H::Var, H::Var>> accVars,
     std::vector<H::VarOrRVar> tileVars) {
@@ -13,8 +24,8 @@ void attnc::codegen::cpu::registerTile(
   H::Var accInner = accVars ? accVars->first : inner;
   H::Var accRow = accVars ? accVars->second : rowVar;
   H::Var o("o"), t("t"), in("in"), q("q"), vec("vec"), lane("lane");
-  consumer.compute_at(at, atVar)
-      .split(inner, o, in, width, RoundUp)
+  computeAt(consumer, at, atVar);
+  consumer.split(inner, o, in, width, RoundUp)
       .split(rowVar, t, q, rows, RoundUp)
       .reorder(in, q, o, t)
       .split(in, vec, lane, lanes)
@@ -34,4 +45,17 @@ void attnc::codegen::cpu::registerTile(
       .vectorize(lane)
       .unroll(vec)
       .unroll(accRow);
+}
+
+void attnc::codegen::cpu::scheduleLaneReduction(H::Func rowFn, H::RVar lanesVar,
+                                                H::RVar groupVar, H::Func at,
+                                                H::VarOrRVar atVar, H::Var i,
+                                                H::Var h, H::Var b) {
+  H::Var u("u");
+  computeAt(rowFn, at, atVar);
+  H::Func lanes = rowFn.update().rfactor(lanesVar, u);
+  // Lanes innermost in memory: the rfactor Func's new Var comes last.
+  computeAt(lanes, at, atVar);
+  lanes.reorder_storage(u, i, h, b).vectorize(u);
+  lanes.update().reorder(u, groupVar, i).vectorize(u);
 }

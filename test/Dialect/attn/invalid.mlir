@@ -404,7 +404,7 @@ func.func @f(%q: tensor<?x?x?x64xf32>) {
 
 // yield parent
 func.func @f(%x: i1) {
-  // expected-error @+1 {{'attn.yield' op expects parent op to be one of 'attn.attend, attn.reversible_block'}}
+  // expected-error @+1 {{'attn.yield' op expects parent op to be one of 'attn.attend, attn.attend_grad, attn.reversible_block'}}
   attn.yield %x : i1
 }
 
@@ -710,7 +710,7 @@ func.func @f(%q: !t) {
 
 !t = tensor<?x?x?x64xf32>
 func.func @f(%q: !t) {
-  // expected-error @+1 {{'attn.schedule' belongs on attn.attend, attn.windowed_attend, attn.chunked_attend or attn.hash_bucket}}
+  // expected-error @+1 {{'attn.schedule' belongs on attn.attend, attn.attend_grad, attn.windowed_attend, attn.chunked_attend or attn.hash_bucket}}
   %y = attn.relu %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16>} : !t
   return
 }
@@ -773,7 +773,7 @@ func.func @f(%q: !t) {
 
 !t = tensor<?x?x?x64xf32>
 func.func @f(%q: !t) {
-  // expected-error @+1 {{'attn.mask' belongs on attn.attend}}
+  // expected-error @+1 {{'attn.mask' belongs on attn.attend or attn.attend_grad}}
   %y = attn.windowed_attend %q, %q, %q {left = 1 : i64, right = 1 : i64, attn.mask = #attn.mask<none>} : !t, !t, !t -> !t
   return
 }
@@ -854,4 +854,60 @@ func.func @f() {
 func.func @f() {
   // expected-error @+1 {{'attn.grid_arg' must be an integer of at least 0}}
   return {attn.grid_arg = -1 : i64}
+}
+
+// -----
+
+// attend_grad: a gradient of another type than its input
+func.func @f(%q: tensor<?x?x?x64xf32>, %dy: tensor<?x?x?x64xf32>) {
+  // expected-error @+1 {{'attn.attend_grad' op dk type 'tensor<?x?x?x32xf32>' does not match k type 'tensor<?x?x?x64xf32>'}}
+  %dq, %dk, %dv = attn.attend_grad %q, %q, %q, %dy
+      : tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>
+      -> tensor<?x?x?x64xf32>, tensor<?x?x?x32xf32>, tensor<?x?x?x64xf32>
+  return
+}
+
+// -----
+
+// attend_grad: dout of another length than q
+func.func @f(%q: tensor<?x?x5x64xf32>, %dy: tensor<?x?x6x64xf32>) {
+  // expected-error @+1 {{'attn.attend_grad' op result dimension 2 (L = 6) does not match q dimension 2 (L = 5)}}
+  %dq, %dk, %dv = attn.attend_grad %q, %q, %q, %dy
+      : tensor<?x?x5x64xf32>, tensor<?x?x5x64xf32>, tensor<?x?x5x64xf32>, tensor<?x?x6x64xf32>
+      -> tensor<?x?x5x64xf32>, tensor<?x?x5x64xf32>, tensor<?x?x5x64xf32>
+  return
+}
+
+// -----
+
+// attend_grad: a score without its derivative
+func.func @f(%q: tensor<?x?x?x64xf32>) {
+  // expected-error @+1 {{'attn.attend_grad' op score region without its score_grad region}}
+  %dq, %dk, %dv = attn.attend_grad %q, %q, %q, %q
+      : tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>
+      -> tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>
+    score {
+    ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+      attn.yield %s : f32
+    }
+  return
+}
+
+// -----
+
+// attend_grad: a derivative region of the wrong signature
+func.func @f(%q: tensor<?x?x?x64xf32>) {
+  // expected-error @+1 {{'attn.attend_grad' op score_grad region expects 5 arguments (s : f32, b, h, i, j : index then 0 captures), got 1}}
+  %dq, %dk, %dv = attn.attend_grad %q, %q, %q, %q
+      : tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>
+      -> tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>
+    score {
+    ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index):
+      attn.yield %s : f32
+    }
+    score_grad {
+    ^bb0(%s: f32):
+      attn.yield %s : f32
+    }
+  return
 }

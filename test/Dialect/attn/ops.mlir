@@ -127,3 +127,37 @@ func.func @typed_attributes(%q: !t4) -> (!t4, !t4, !t4) {
   %w = attn.windowed_attend %q, %q, %q {left = 2 : i64, right = 0 : i64, attn.schedule = #attn.schedule<vector_width = 4, tile_queries = 64, register_rows = 4, key_tile = 8>} : !t4, !t4, !t4 -> !t4
   return %a, %b, %w : !t4, !t4, !t4
 }
+
+// The backward of attend (what attn-generate-backward writes): the forward's
+// regions and their derivative in s.
+// CHECK-LABEL: func.func @attend_grad
+func.func @attend_grad(%q: !t4, %dy: !t4, %l: tensor<?xi32>) -> (!t4, !t4, !t4) {
+  // CHECK: attn.attend_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} captures(%{{.*}} : tensor<?xi32>) {attn.mask = #attn.mask<elementwise>, causal, scale = 5.000000e-01 : f32} : tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32> -> tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32> mask {
+  // CHECK: } score {
+  // CHECK: } score_grad {
+  // CHECK: math.tanh
+  %dq, %dk, %dv = attn.attend_grad %q, %q, %q, %dy captures(%l : tensor<?xi32>)
+      {causal, scale = 0.5 : f32, attn.mask = #attn.mask<elementwise>}
+      : !t4, !t4, !t4, !t4 -> !t4, !t4, !t4
+    mask {
+    ^bb0(%b: index, %h: index, %i: index, %j: index, %lay: tensor<?xi32>):
+      %x = tensor.extract %lay[%j] : tensor<?xi32>
+      %z = arith.constant 0 : i32
+      %m = arith.cmpi ne, %x, %z : i32
+      attn.yield %m : i1
+    }
+    score {
+    ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index, %lay: tensor<?xi32>):
+      %t = math.tanh %s : f32
+      attn.yield %t : f32
+    }
+    score_grad {
+    ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index, %lay: tensor<?xi32>):
+      %one = arith.constant 1.0 : f32
+      %t = math.tanh %s : f32
+      %t2 = arith.mulf %t, %t : f32
+      %d = arith.subf %one, %t2 : f32
+      attn.yield %d : f32
+    }
+  return %dq, %dk, %dv : !t4, !t4, !t4
+}

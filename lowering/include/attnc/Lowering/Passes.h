@@ -3,6 +3,7 @@
 #define ATTNC_LOWERING_PASSES_H
 
 #include "attnc/Dialect/Attn/AttnOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
 

@@ -21,6 +21,23 @@ def AttnExpandLsh : Pass<"attn-expand-lsh", "mlir::func::FuncOp"> {
   let dependentDialects = ["attnc::attn::AttnDialect"];
 }
 
+def AttnGenerateBackward : Pass<"attn-generate-backward", "mlir::ModuleOp"> {
+  let summary = "write NAME_backward for every kernel (attnc --grad)";
+  let description = [{
+    For every kernel NAME, adds NAME_backward: the kernel's parameters, then
+    one gradient per output (named d_out, or d_out0, d_out1, ...), returning
+    the gradient of every f32 parameter in declaration order (named d_ plus
+    the parameter's name). The body recomputes the forward and chains one
+    gradient rule per op from the outputs back to the parameters:
+    `attn.attend` becomes `attn.attend_grad` (same mask and score, plus the
+    score's derivative in s, derived from its region). An op without a
+    rule is an error at its location.
+  }];
+  let dependentDialects = ["attnc::attn::AttnDialect",
+                           "mlir::func::FuncDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def AttnExpandReversible : Pass<"attn-expand-reversible", "mlir::ModuleOp"> {
   let summary = "inline reversible blocks and generate NAME_inverse kernels";
   let description = [{

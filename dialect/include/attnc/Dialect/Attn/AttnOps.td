@@ -244,6 +244,45 @@ def Attn_AttendOp : Attn_Op<"attend", [IsolatedFromAbove,
   let hasRegionVerifier = 1;
 }
 
+def Attn_AttendGradOp : Attn_Op<"attend_grad", [IsolatedFromAbove,
+    RecursiveMemoryEffects]> {
+  let summary = "gradients of attn.attend with respect to q, k and v";
+  let description = [{
+    Given the inputs of an `attn.attend` (the same `mask`, `score`,
+    `captures`, `scale` and `causal`) and the gradient `dout` of its result,
+    yields dq, dk and dv. `attn-generate-backward` writes it; nothing
+    forward is stored: the row log-sum-exp and the probabilities are
+    recomputed per tile of queries. With a `score` region the `score_grad`
+    region gives d score / d s at the same arguments (the pass derives it
+    symbolically from `score`); without one it must be absent.
+
+    Example:
+
+    ```mlir
+    %dq, %dk, %dv = attn.attend_grad %q, %k, %v, %dy {causal}
+        : tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>,
+          tensor<?x?x?x64xf32>
+        -> tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$q, Attn_FloatTensor:$k,
+                       Attn_FloatTensor:$v, Attn_FloatTensor:$dout,
+                       Variadic<Attn_AnyTensor>:$captures,
+                       OptionalAttr<F32Attr>:$scale,
+                       UnitAttr:$causal);
+  let results = (outs Attn_FloatTensor:$dq, Attn_FloatTensor:$dk,
+                      Attn_FloatTensor:$dv);
+  let regions = (region MaxSizedRegion<1>:$mask, MaxSizedRegion<1>:$score,
+                        MaxSizedRegion<1>:$score_grad);
+  let assemblyFormat = [{
+    $q `,` $k `,` $v `,` $dout (`captures` `(` $captures^ `:` type($captures) `)`)?
+    attr-dict `:` type($q) `,` type($k) `,` type($v) `,` type($dout)
+    `->` type($dq) `,` type($dk) `,` type($dv)
+    (`mask` $mask^)? (`score` $score^)? (`score_grad` $score_grad^)?
+  }];
+  let hasRegionVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Reversible residual block
 //===----------------------------------------------------------------------===//
@@ -287,10 +326,10 @@ def Attn_ReversibleBlockOp : Attn_Op<"reversible_block", [IsolatedFromAbove,
 }
 
 def Attn_YieldOp : Attn_Op<"yield", [Pure, Terminator, ReturnLike,
-    ParentOneOf<["AttendOp", "ReversibleBlockOp"]>]> {
+    ParentOneOf<["AttendOp", "AttendGradOp", "ReversibleBlockOp"]>]> {
   let summary = "yields the value of an attend or reversible_block region";
   let description = [{
-    Terminates a `mask`, `score`, `f` or `g` region with the single value
+    Terminates a `mask`, `score`, `score_grad`, `f` or `g` region with the single value
     it computes.
 
     Example:
