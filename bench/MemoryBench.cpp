@@ -10,6 +10,7 @@
 // high-water mark (VmHWM).
 //
 //===----------------------------------------------------------------------===//
+#include "ResidentMemory.h"
 #include "kernels.h"
 
 #include <cstdio>
@@ -18,22 +19,9 @@
 #include <string>
 #include <vector>
 
-namespace {
+using attnc::bench::statusMiB;
 
-/// VmRSS or VmHWM of this process in MiB, from /proc/self/status.
-double statusMiB(const char *field) {
-  FILE *f = std::fopen("/proc/self/status", "r");
-  if (!f)
-    return 0;
-  char line[256];
-  double kib = 0;
-  size_t n = std::strlen(field);
-  while (std::fgets(line, sizeof line, f))
-    if (std::strncmp(line, field, n) == 0 && line[n] == ':')
-      kib = std::atof(line + n + 1);
-  std::fclose(f);
-  return kib / 1024.0;
-}
+namespace {
 
 int report(const std::string &what, size_t tensorFloats, double before) {
   double peak = statusMiB("VmHWM");

@@ -189,6 +189,11 @@ struct DenseFuncs {
   std::vector<Halide::Func> rowReductions; // computed per outer row
   Halide::Func inner;                      // linear's accumulator, if any
   std::optional<Halide::RDom> innerDomain;
+  /// With an inner reduction: output rows (outermost var) accumulated in one
+  /// pass over the reduction, so that each reduced row is read once per
+  /// block of this many output rows (linear_weight_grad: Σ over positions).
+  int blockRows = 0;
+  std::vector<Halide::Func> staged; // computed once at the root (wᵀ)
 };
 
 mlir::FailureOr<DenseFuncs> defineDense(mlir::Operation *op, ValueTable &values,

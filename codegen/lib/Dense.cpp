@@ -1,8 +1,10 @@
 //===- Dense.cpp - the algorithms of the dense helpers --------------------===//
 //
-// linear, layer_norm, gelu, relu, add/sub/mul, split_heads, merge_heads:
-// one output Func each (plus linear's accumulator and layer_norm's row
-// statistics). CPU/DenseSchedule.cpp schedules them.
+// linear, layer_norm, gelu, relu, add/sub/mul, split_heads, merge_heads and
+// their gradients (neg, gelu_grad, relu_grad, sum_to, linear_input_grad,
+// linear_weight_grad, layer_norm_grad): one output Func each, plus an inner
+// reduction (linear's accumulator, a sum over rows) or row statistics.
+// CPU/DenseSchedule.cpp schedules them.
 //
 //===----------------------------------------------------------------------===//
 #include "Algorithms.h"
@@ -25,6 +27,39 @@ std::vector<H::Var> vars(int n) {
 
 std::vector<H::Expr> exprs(const std::vector<H::Var> &v) {
   return std::vector<H::Expr>(v.begin(), v.end());
+}
+
+/// layer_norm's row statistics of x (over its innermost dimension `vars[0]`):
+/// mean and variance per row, and x̂ = (x − mean)/sqrt(var + eps) at `vars`.
+struct RowStats {
+  H::Func mean{"ln_mean"}, var{"ln_var"};
+  H::Expr normalized, invStd;
+};
+
+RowStats rowStats(const TensorValue &x, const std::vector<H::Var> &vars,
+                  float eps) {
+  RowStats st;
+  std::vector<H::Var> rows(vars.begin() + 1, vars.end());
+  H::Expr n = x.shape.back();
+  H::RDom r(0, n, "r");
+  std::vector<H::Expr> xa = exprs(vars);
+  xa[0] = r;
+  std::vector<H::Expr> ra(rows.begin(), rows.end());
+  st.mean(rows) = 0.0f;
+  st.mean(rows) += H::cast<float>(x.func(xa)) / H::cast<float>(n);
+  H::Expr dev = H::cast<float>(x.func(xa)) - st.mean(ra);
+  st.var(rows) = 0.0f;
+  st.var(rows) += dev * dev / H::cast<float>(n);
+  st.invStd = 1.0f / H::sqrt(st.var(ra) + eps);
+  st.normalized = (H::cast<float>(x.func(exprs(vars))) - st.mean(ra)) * st.invStd;
+  return st;
+}
+
+/// d gelu / dx of the tanh approximation 0.5·x·(1 + tanh(c·(x + a·x³))).
+H::Expr geluSlope(H::Expr x) {
+  const float c = 0.7978845608f, a = 0.044715f;
+  H::Expr t = H::tanh(c * (x + a * x * x * x));
+  return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * c * (1.0f + 3.0f * a * x * x);
 }
 
 } // namespace
@@ -92,26 +127,121 @@ FailureOr<DenseFuncs> attnc::codegen::defineDense(Operation *op,
   if (auto ln = dyn_cast<attn::LayerNormOp>(op)) {
     TensorValue x = in(0);
     f.vars = vars(x.rank());
-    std::vector<H::Var> rows(f.vars.begin() + 1, f.vars.end());
-    H::Expr n = x.shape.back();
-    H::RDom r(0, n, "r");
-    std::vector<H::Expr> xa = exprs(f.vars);
-    xa[0] = r;
-    H::Func mean("ln_mean"), var("ln_var");
-    mean(rows) = 0.0f;
-    mean(rows) += H::cast<float>(x.func(xa)) / H::cast<float>(n);
-    std::vector<H::Expr> ra(rows.begin(), rows.end());
-    H::Expr dev = H::cast<float>(x.func(xa)) - mean(ra);
-    var(rows) = 0.0f;
-    var(rows) += dev * dev / H::cast<float>(n);
-    H::Expr e = (H::cast<float>(x.func(exprs(f.vars))) - mean(ra)) /
-                H::sqrt(var(ra) + float(ln.getEps().convertToDouble()));
+    RowStats st = rowStats(x, f.vars, float(ln.getEps().convertToDouble()));
+    H::Expr e = st.normalized;
     if (ln.getAffine().size() == 2)
       e = e * H::cast<float>(in(1).func(f.vars[0])) +
           H::cast<float>(in(2).func(f.vars[0]));
     f.out(f.vars) = H::cast(type, e);
-    f.rowReductions = {mean, var};
+    f.rowReductions = {st.mean, st.var};
     shape = x.shape;
+    return f;
+  }
+  if (auto lg = dyn_cast<attn::LayerNormGradOp>(op)) {
+    // dx = (g − mean(g) − x̂·mean(g·x̂)) / σ with g = dy·γ.
+    TensorValue x = in(0), dy = in(1);
+    f.vars = vars(x.rank());
+    RowStats st = rowStats(x, f.vars, float(lg.getEps().convertToDouble()));
+    std::vector<H::Var> rows(f.vars.begin() + 1, f.vars.end());
+    std::vector<H::Expr> ra(rows.begin(), rows.end());
+    H::Expr n = x.shape.back();
+    auto g = [&](std::vector<H::Expr> at) {
+      H::Expr e = H::cast<float>(dy.func(at));
+      return lg.getGamma() ? e * H::cast<float>(in(2).func(at[0])) : e;
+    };
+    H::Func xhat("ln_xhat"), gMean("ln_g_mean"), gxMean("ln_gx_mean");
+    xhat(f.vars) = st.normalized;
+    H::RDom r(0, n, "r");
+    std::vector<H::Expr> xa = exprs(f.vars);
+    xa[0] = r;
+    gMean(rows) = 0.0f;
+    gMean(rows) += g(xa) / H::cast<float>(n);
+    gxMean(rows) = 0.0f;
+    gxMean(rows) += g(xa) * xhat(xa) / H::cast<float>(n);
+    H::Expr e = (g(exprs(f.vars)) - gMean(ra) - xhat(f.vars) * gxMean(ra)) *
+                st.invStd;
+    f.out(f.vars) = H::cast(type, e);
+    f.rowReductions = {st.mean, st.var, gMean, gxMean};
+    shape = x.shape;
+    return f;
+  }
+  if (isa<attn::NegOp, attn::GeluGradOp, attn::ReluGradOp>(op)) {
+    TensorValue x = in(0);
+    f.vars = vars(x.rank());
+    H::Expr e = H::cast<float>(x.func(exprs(f.vars)));
+    if (isa<attn::NegOp>(op)) {
+      e = -e;
+    } else {
+      H::Expr dy = H::cast<float>(in(1).func(exprs(f.vars)));
+      e = isa<attn::ReluGradOp>(op) ? H::select(e > 0.0f, dy, 0.0f)
+                                    : dy * geluSlope(e);
+    }
+    f.out(f.vars) = H::cast(type, e);
+    shape = x.shape;
+    return f;
+  }
+  if (isa<attn::SumToOp, attn::LinearWeightGradOp>(op)) {
+    // A reduction over x's leading dimensions: sum_to keeps x's trailing
+    // ones; linear_weight_grad makes [M, N] from x[..., M] and dy[..., N].
+    TensorValue x = in(0);
+    bool weight = isa<attn::LinearWeightGradOp>(op);
+    int kept = weight ? 1 : int(cast<RankedTensorType>(op->getResult(0).getType())
+                                    .getRank());
+    H::Region ranges;
+    for (int k = kept; k < x.rank(); ++k) // innermost reduced dim first
+      ranges.push_back(H::Range(0, x.shape[size_t(x.rank() - 1 - k)]));
+    f.vars = vars(weight ? 2 : kept);
+    std::vector<H::Expr> xa = exprs(f.vars);
+    xa.resize(size_t(kept));
+    H::Expr e = 0.0f;
+    if (ranges.empty()) { // nothing to sum
+      e = H::cast<float>(x.func(xa));
+    } else {
+      H::RDom r(ranges, "lead");
+      for (int k = 0; k < r.dimensions(); ++k)
+        xa.push_back(r[k]);
+      H::Expr term = H::cast<float>(x.func(xa));
+      if (weight) { // x(m, rows) · dy(n, rows)
+        std::vector<H::Expr> da = xa;
+        xa[0] = f.vars[1];
+        da[0] = f.vars[0];
+        term = H::cast<float>(x.func(xa)) * H::cast<float>(in(1).func(da));
+      }
+      f.inner = H::Func(weight ? "weight_grad_acc" : "sum_to_acc");
+      if (weight)
+        f.blockRows = 8;
+      f.innerDomain = r;
+      f.inner(f.vars) = 0.0f;
+      f.inner(f.vars) += term;
+      e = f.inner(f.vars);
+    }
+    f.out(f.vars) = H::cast(type, e);
+    shape.clear();
+    if (weight)
+      shape = {x.shape.back(), in(1).shape.back()};
+    else
+      shape.assign(x.shape.end() - kept, x.shape.end());
+    return f;
+  }
+  if (isa<attn::LinearInputGradOp>(op)) {
+    // dx(m, rows) = Σ_n dy(n, rows) · w(n, m)   (w is [M, N]: w(n, m)).
+    TensorValue dy = in(0), w = in(1);
+    f.vars = vars(dy.rank());
+    H::RDom n(0, w.shape[1], "n");
+    std::vector<H::Expr> da = exprs(f.vars);
+    da[0] = n;
+    f.inner = H::Func("linear_input_grad_acc");
+    f.innerDomain = n;
+    f.inner(f.vars) = 0.0f;
+    // wᵀ laid out once, so that the vectorised m reads consecutive floats.
+    H::Func wT("w_transposed");
+    H::Var wm("wm"), wn("wn");
+    wT(wm, wn) = H::cast<float>(w.func(wn, wm));
+    f.staged.push_back(wT);
+    f.inner(f.vars) += H::cast<float>(dy.func(da)) * wT(f.vars[0], n);
+    f.out(f.vars) = H::cast(type, f.inner(f.vars));
+    shape = dy.shape;
+    shape.back() = w.shape[0];
     return f;
   }
   if (auto sh = dyn_cast<attn::SplitHeadsOp>(op)) {

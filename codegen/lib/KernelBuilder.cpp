@@ -204,7 +204,9 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target,
       })
       .Case<attn::LinearOp, attn::LayerNormOp, attn::GeluOp, attn::ReluOp,
             attn::AddOp, attn::SubOp, attn::MulOp, attn::SplitHeadsOp,
-            attn::MergeHeadsOp>([&](Operation *d) -> Results {
+            attn::MergeHeadsOp, attn::NegOp, attn::GeluGradOp,
+            attn::ReluGradOp, attn::SumToOp, attn::LinearInputGradOp,
+            attn::LinearWeightGradOp, attn::LayerNormGradOp>([&](Operation *d) -> Results {
         std::vector<H::Expr> shape;
         auto f = defineDense(d, values, shape);
         if (failed(f))

@@ -491,6 +491,64 @@ LogicalResult LayerNormOp::verify() {
   return success();
 }
 
+LogicalResult SumToOp::verify() {
+  ShapeChecker c(*this);
+  Value x = getX(), r = getResult();
+  int64_t xr = cast<RankedTensorType>(x.getType()).getRank();
+  int64_t rr = cast<RankedTensorType>(r.getType()).getRank();
+  if (rr > xr)
+    return emitOpError() << "result rank " << rr << " exceeds x rank " << xr;
+  bool ok = c.sameElementType(x, "x", r, "result");
+  for (int64_t i = 1; ok && i <= rr; ++i)
+    ok = c.same(r, "result", -i, x, "x", -i, "trailing");
+  return c.result();
+}
+
+LogicalResult LinearInputGradOp::verify() {
+  ShapeChecker c(*this);
+  Value dy = getDy(), w = getW(), r = getResult();
+  int64_t rank = cast<RankedTensorType>(dy.getType()).getRank();
+  bool ok = c.minRank(dy, "dy", 1) && c.rank(w, "w", 2, "[M, N]") &&
+            c.rank(r, "result", rank, "dy's rank") &&
+            c.same(dy, "dy", -1, w, "w", 1, "N") &&
+            c.same(r, "result", -1, w, "w", 0, "M");
+  for (int64_t i = 0; ok && i + 1 < rank; ++i)
+    ok = c.same(r, "result", i, dy, "dy", i, "leading");
+  return c.result();
+}
+
+LogicalResult LinearWeightGradOp::verify() {
+  ShapeChecker c(*this);
+  Value x = getX(), dy = getDy(), r = getResult();
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  bool ok = c.minRank(x, "x", 1) && c.rank(dy, "dy", rank, "x's rank") &&
+            c.rank(r, "result", 2, "[M, N]") &&
+            c.same(r, "result", 0, x, "x", -1, "M") &&
+            c.same(r, "result", 1, dy, "dy", -1, "N");
+  for (int64_t i = 0; ok && i + 1 < rank; ++i)
+    ok = c.same(dy, "dy", i, x, "x", i, "leading");
+  return c.result();
+}
+
+LogicalResult LayerNormGradOp::verify() {
+  ShapeChecker c(*this);
+  Value x = getX();
+  if (!(getEps().convertToDouble() > 0.0))
+    return emitOpError() << "eps must be positive, got "
+                         << getEps().convertToDouble();
+  if (!c.minRank(x, "x", 1))
+    return failure();
+  if (getGamma() && !(c.rank(getGamma(), "gamma", 1, "[N]") &&
+                      c.same(getGamma(), "gamma", 0, x, "x", -1, "N")))
+    return failure();
+  for (auto [name, v] : {std::pair<StringRef, Value>{"dy", getDy()},
+                         {"result", getResult()}})
+    if (!compatible(v.getType(), x.getType()))
+      return emitOpError() << name << " type " << v.getType()
+                           << " does not match x type " << x.getType();
+  return success();
+}
+
 LogicalResult SplitHeadsOp::verify() {
   ShapeChecker c(*this);
   Value x = getX(), r = getResult();

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "attnc/Lowering/Passes.h"
+#include "GradientRules.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -26,21 +27,28 @@ namespace attnc {
 } // namespace attnc
 
 using namespace mlir;
+using namespace attnc;
 using namespace attnc::attn;
 
 namespace {
 
 /// Clones `region` (one block: x, then the captures) at `b` with x bound
-/// to `x` and the captures to `captures`; returns what it yields.
-Value inlineLambda(OpBuilder &b, Region &region, Value x, ValueRange captures) {
+/// to `x` and the captures to `captures`; returns what it yields. `map`
+/// keeps what each of the region's values became.
+Value inlineLambda(OpBuilder &b, Region &region, Value x, ValueRange captures,
+                   IRMapping &map) {
   Block &body = region.front();
-  IRMapping map;
   map.map(body.getArgument(0), x);
   for (auto [arg, c] : llvm::zip(body.getArguments().drop_front(), captures))
     map.map(arg, c);
   for (Operation &op : body.without_terminator())
     b.clone(op, map);
-  return map.lookup(cast<YieldOp>(body.getTerminator()).getValues()[0]);
+  return map.lookupOrDefault(cast<YieldOp>(body.getTerminator()).getValues()[0]);
+}
+
+Value inlineLambda(OpBuilder &b, Region &region, Value x, ValueRange captures) {
+  IRMapping map;
+  return inlineLambda(b, region, x, captures, map);
 }
 
 /// The entry-block argument number of `v` in `fn`, or -1.
@@ -113,6 +121,142 @@ func::FuncOp buildInverse(func::FuncOp fn, ReversibleBlockOp block) {
   return inverse;
 }
 
+/// Why `block`'s F or G has no backward, or "".
+std::string whyNoBackward(ReversibleBlockOp block) {
+  std::string why;
+  for (Region *r : {&block.getF(), &block.getG()})
+    r->walk([&](Operation *op) {
+      if (why.empty() && op->getParentOp() == block)
+        why = whyNoGradient(*op);
+    });
+  return why;
+}
+
+/// NAME_backward (LANGUAGE.md): y1, y2 where x1, x2 were, the weights, then
+/// dy1, dy2; returns x1, x2 (reconstructed as NAME_inverse does), dx1, dx2
+/// and the gradient of every other f32 parameter. Only F's and G's inputs
+/// are recomputed; nothing of the forward is stored (RevNet):
+///   x2 = y2 − G(y1), x1 = y1 − F(x2)
+///   dy1' = dy1 + G'(y1)ᵀ dy2,   dx1 = dy1',   dx2 = dy2 + F'(x2)ᵀ dy1'
+/// and the weights collect G's share (from dy2) and F's (from dy1').
+FailureOr<func::FuncOp> buildBackward(func::FuncOp fn, ReversibleBlockOp block,
+                                      func::FuncOp inverse) {
+  OpBuilder b(fn);
+  b.setInsertionPointAfter(inverse);
+  Location loc = block.getLoc();
+  MLIRContext *ctx = fn.getContext();
+  unsigned p1 = unsigned(argNumber(fn, block.getX1())),
+           p2 = unsigned(argNumber(fn, block.getX2()));
+  Type x1Type = block.getX1().getType(), x2Type = block.getX2().getType();
+  SmallVector<Type> args(fn.getArgumentTypes());
+  args.push_back(x1Type);
+  args.push_back(x2Type);
+  SmallVector<Type> results = {x1Type, x2Type, x1Type, x2Type};
+  SmallVector<unsigned> weights;
+  for (auto [i, t] : llvm::enumerate(fn.getArgumentTypes()))
+    if (i != p1 && i != p2 && isF32Tensor(t)) {
+      weights.push_back(unsigned(i));
+      results.push_back(t);
+    }
+  auto backward = b.create<func::FuncOp>(
+      fn.getLoc(), (fn.getName() + "_backward").str(),
+      b.getFunctionType(args, results));
+  // The inverse's parameter names (y1, y2 in x1's and x2's places), then
+  // d_y1, d_y2; results x1, x2, d_x1, d_x2, d_<weight>.
+  SmallVector<DictionaryAttr> argAttrs;
+  inverse.getAllArgAttrs(argAttrs);
+  unsigned n = fn.getNumArguments();
+  for (auto [i, attrs] : llvm::enumerate(argAttrs))
+    backward.setArgAttrs(unsigned(i), attrs);
+  auto nameOf = [&](unsigned i) {
+    auto a = fn.getArgAttrOfType<StringAttr>(i, "attn.name");
+    return a ? a.str() : "arg" + std::to_string(i);
+  };
+  auto yName = [&](unsigned i) {
+    return inverse.getArgAttrOfType<StringAttr>(i, "attn.name").str();
+  };
+  auto named = [&](auto setName, auto setDims, unsigned at, std::string name,
+                   unsigned dimsOf) {
+    setName(at, StringAttr::get(ctx, name));
+    if (auto dims = fn.getArgAttr(dimsOf, "attn.dims"))
+      setDims(at, dims);
+  };
+  auto argName = [&](unsigned at, Attribute a) {
+    backward.setArgAttr(at, "attn.name", a);
+  };
+  auto argDims = [&](unsigned at, Attribute a) {
+    backward.setArgAttr(at, "attn.dims", a);
+  };
+  auto resName = [&](unsigned at, Attribute a) {
+    backward.setResultAttr(at, "attn.name", a);
+  };
+  auto resDims = [&](unsigned at, Attribute a) {
+    backward.setResultAttr(at, "attn.dims", a);
+  };
+  named(argName, argDims, n, "d_" + yName(p1), p1);
+  named(argName, argDims, n + 1, "d_" + yName(p2), p2);
+  named(resName, resDims, 0, nameOf(p1), p1);
+  named(resName, resDims, 1, nameOf(p2), p2);
+  named(resName, resDims, 2, "d_" + nameOf(p1), p1);
+  named(resName, resDims, 3, "d_" + nameOf(p2), p2);
+  for (auto [r, i] : llvm::enumerate(weights))
+    named(resName, resDims, unsigned(4 + r), "d_" + nameOf(i), i);
+  for (NamedAttribute a : fn->getDiscardableAttrs())
+    backward->setAttr(a.getName(), a.getValue());
+
+  Block *entry = backward.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  SmallVector<Value> captures;
+  for (Value c : block.getCaptures())
+    captures.push_back(entry->getArgument(unsigned(argNumber(fn, c))));
+  Value y1 = entry->getArgument(p1), y2 = entry->getArgument(p2);
+  Value dy1 = entry->getArgument(n), dy2 = entry->getArgument(n + 1);
+  // The inverse, keeping the mappings: G's and F's recomputed values are
+  // what their gradient rules read.
+  IRMapping gMap, fMap;
+  Value x2 = b.create<SubOp>(
+      loc, x2Type, y2, inlineLambda(b, block.getG(), y1, captures, gMap));
+  Value x1 = b.create<SubOp>(
+      loc, x1Type, y1, inlineLambda(b, block.getF(), x2, captures, fMap));
+
+  Adjoints adj(b);
+  Block &g = block.getG().front(), &f = block.getF().front();
+  adj.accumulate(cast<YieldOp>(g.getTerminator()).getValues()[0], dy2, loc);
+  if (failed(backpropagate(b, g, gMap, adj)))
+    return failure();
+  Value dy1Total = dy1;
+  if (Value fromG = adj.of(g.getArgument(0)))
+    dy1Total = b.create<AddOp>(loc, x1Type, dy1, fromG);
+  adj.accumulate(cast<YieldOp>(f.getTerminator()).getValues()[0], dy1Total, loc);
+  if (failed(backpropagate(b, f, fMap, adj)))
+    return failure();
+  Value dx2 = dy2;
+  if (Value fromF = adj.of(f.getArgument(0)))
+    dx2 = b.create<AddOp>(loc, x2Type, dy2, fromF);
+
+  SmallVector<Value> outs = {x1, x2, dy1Total, dx2};
+  for (unsigned i : weights) {
+    Value sum;
+    for (auto [k, c] : llvm::enumerate(block.getCaptures())) {
+      if (argNumber(fn, c) != int(i))
+        continue;
+      for (Block *body : {&g, &f})
+        if (Value d = adj.of(body->getArgument(1 + unsigned(k))))
+          sum = sum ? b.create<AddOp>(loc, d.getType(), sum, d).getResult() : d;
+    }
+    if (!sum) {
+      backward.erase();
+      return fn.emitError() << "parameter '" << nameOf(i)
+                            << "' is not read by F or G: " << fn.getName()
+                            << "_backward would return a zero gradient, "
+                               "which is not generated yet";
+    }
+    outs.push_back(sum);
+  }
+  b.create<func::ReturnOp>(fn.getLoc(), outs);
+  return backward;
+}
+
 struct ExpandReversiblePass
     : attnc::impl::AttnExpandReversibleBase<ExpandReversiblePass> {
   void runOnOperation() override {
@@ -131,7 +275,23 @@ struct ExpandReversiblePass
                                "that name";
           return signalPassFailure();
         }
-        symbols.insert(buildInverse(fn, block));
+        func::FuncOp inverse = buildInverse(fn, block);
+        symbols.insert(inverse);
+        std::string backwardName = (fn.getName() + "_backward").str();
+        if (symbols.lookup(backwardName)) {
+          block.emitError() << "cannot generate '" << backwardName
+                            << "': the program already defines a kernel of "
+                               "that name";
+          return signalPassFailure();
+        }
+        if (std::string noGrad = whyNoBackward(block); !noGrad.empty()) {
+          block.emitWarning() << "no " << backwardName << " kernel: " << noGrad;
+        } else {
+          FailureOr<func::FuncOp> backward = buildBackward(fn, block, inverse);
+          if (failed(backward))
+            return signalPassFailure();
+          symbols.insert(*backward);
+        }
       } else {
         block.emitWarning() << "no " << (fn ? fn.getName().str() : "")
                             << "_inverse kernel: " << why;

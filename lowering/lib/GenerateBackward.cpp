@@ -15,7 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "attnc/Lowering/Passes.h"
-#include "DifferentiateScore.h"
+#include "GradientRules.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -33,83 +33,9 @@ using namespace attnc::attn;
 
 namespace {
 
-bool isF32Tensor(Type t) {
-  auto r = dyn_cast<RankedTensorType>(t);
-  return r && r.getElementType().isF32();
-}
-
 /// The C name of output `r` of `n` (KernelBuilder's "out", "out0", ...).
 std::string outputName(unsigned r, unsigned n) {
   return n == 1 ? "out" : "out" + std::to_string(r);
-}
-
-/// Gradients flowing backwards through one function being built.
-class Adjoints {
-public:
-  explicit Adjoints(OpBuilder &b) : b(b) {}
-
-  /// Adds `grad` to the gradient of `v` (a value used twice gets the sum).
-  void accumulate(Value v, Value grad, Location loc) {
-    Value &slot = grads[v];
-    slot = slot ? b.create<AddOp>(loc, v.getType(), slot, grad).getResult()
-                : grad;
-  }
-  Value of(Value v) const { return grads.lookup(v); }
-
-private:
-  OpBuilder &b;
-  llvm::DenseMap<Value, Value> grads; // forward value -> its gradient
-};
-
-/// attn.attend: one attend_grad with the same regions, and the score's
-/// derivative in s.
-LogicalResult attendRule(OpBuilder &b, AttendOp op, IRMapping &primal,
-                         Adjoints &adj) {
-  Value dout = adj.of(op.getResult());
-  for (auto [i, c] : llvm::enumerate(op.getCaptures()))
-    if (isF32Tensor(c.getType()) && !op.getScore().empty())
-      return op.emitError()
-             << "the backward of a score function that reads an f32 "
-                "capture (capture " << i
-             << ") is not generated yet: its gradient would be a sum over "
-                "every scored pair";
-  for (Value x : {op.getQ(), op.getK(), op.getV()})
-    if (!isF32Tensor(x.getType()))
-      return op.emitError("backward kernels need f32 q, k and v");
-  SmallVector<Value> captures;
-  for (Value c : op.getCaptures())
-    captures.push_back(primal.lookup(c));
-  auto grad = b.create<AttendGradOp>(
-      op.getLoc(),
-      TypeRange{op.getQ().getType(), op.getK().getType(), op.getV().getType()},
-      primal.lookup(op.getQ()), primal.lookup(op.getK()),
-      primal.lookup(op.getV()), dout, captures, op.getScaleAttr(),
-      op.getCausalAttr());
-  // Regions are isolated from above: fresh mappings (primal already maps
-  // their values to the recomputed forward attend's).
-  IRMapping maskMap, scoreMap;
-  op.getMask().cloneInto(&grad.getMask(), maskMap);
-  if (!op.getScore().empty()) {
-    op.getScore().cloneInto(&grad.getScore(), scoreMap);
-    if (failed(differentiateScore(op.getScore(), grad.getScoreGrad())))
-      return failure();
-  }
-  adj.accumulate(op.getQ(), grad.getDq(), op.getLoc());
-  adj.accumulate(op.getK(), grad.getDk(), op.getLoc());
-  adj.accumulate(op.getV(), grad.getDv(), op.getLoc());
-  return success();
-}
-
-/// One op's gradient rule; an op none of whose results has a gradient
-/// contributes nothing.
-LogicalResult applyRule(OpBuilder &b, Operation &op, IRMapping &primal,
-                        Adjoints &adj) {
-  if (llvm::none_of(op.getResults(), [&](Value r) { return adj.of(r); }))
-    return success();
-  if (auto a = dyn_cast<AttendOp>(op))
-    return attendRule(b, a, primal, adj);
-  return op.emitError() << "no gradient rule for '" << op.getName()
-                        << "' yet: --grad differentiates attn.attend";
 }
 
 /// Erases the forward ops the gradient rules did not read.
@@ -174,11 +100,10 @@ FailureOr<func::FuncOp> buildBackward(func::FuncOp fn) {
   auto ret = cast<func::ReturnOp>(forward.getTerminator());
   for (auto [r, v] : llvm::enumerate(ret.getOperands()))
     adj.accumulate(v, entry->getArgument(nIn + unsigned(r)), fn.getLoc());
-  for (Operation &op : llvm::reverse(forward.without_terminator()))
-    if (failed(applyRule(b, op, primal, adj))) {
-      backward.erase();
-      return failure();
-    }
+  if (failed(backpropagate(b, forward, primal, adj))) {
+    backward.erase();
+    return failure();
+  }
 
   SmallVector<Value> grads;
   for (unsigned i : differentiated) {
@@ -205,6 +130,10 @@ struct GenerateBackwardPass
     SymbolTable symbols(module);
     SmallVector<func::FuncOp> kernels(module.getOps<func::FuncOp>());
     for (func::FuncOp fn : kernels) {
+      // A reversible kernel's NAME_backward reconstructs its inputs instead
+      // (attn-expand-reversible writes it).
+      if (!fn.getOps<ReversibleBlockOp>().empty())
+        continue;
       std::string name = (fn.getName() + "_backward").str();
       if (symbols.lookup(name)) {
         fn.emitError() << "cannot generate '" << name

@@ -21,6 +21,22 @@
 // CHECK: %[[IF:.*]] = attn.linear %[[IX2]], %[[IW]]
 // CHECK: %[[IX1:.*]] = attn.sub %[[IY1]], %[[IF]]
 // CHECK: return %[[IX1]], %[[IX2]]
+// The backward reconstructs x2 and x1 as the inverse does, then runs G's and
+// F's gradient rules: dy1' = dy1 + G'(y1)ᵀ dy2, dx2 = dy2 + F'(x2)ᵀ dy1', and
+// the weight's gradient from F (G reads none).
+// CHECK-LABEL: func.func @layer_backward
+// CHECK-SAME: (%[[BY1:[^:]*]]: {{[^{]*}} {{{.*}}attn.name = "y1"}, %[[BY2:[^:]*]]: {{[^{]*}} {{{.*}}attn.name = "y2"}, %[[BW:[^:]*]]: {{[^{]*}} {attn.name = "w"}, %[[DY1:[^:]*]]: {{[^{]*}} {{{.*}}attn.name = "d_y1"}, %[[DY2:[^:]*]]: {{[^{]*}} {{{.*}}attn.name = "d_y2"})
+// CHECK-SAME: -> ({{[^{]*}} {{{.*}}attn.name = "x1"}, {{[^{]*}} {{{.*}}attn.name = "x2"}, {{[^{]*}} {{{.*}}attn.name = "d_x1"}, {{[^{]*}} {{{.*}}attn.name = "d_x2"}, {{[^{]*}} {attn.name = "d_w"})
+// CHECK: %[[BG:.*]] = attn.gelu %[[BY1]]
+// CHECK: %[[BX2:.*]] = attn.sub %[[BY2]], %[[BG]]
+// CHECK: %[[BF:.*]] = attn.linear %[[BX2]], %[[BW]]
+// CHECK: %[[BX1:.*]] = attn.sub %[[BY1]], %[[BF]]
+// CHECK: %[[DG:.*]] = attn.gelu_grad %[[BY1]], %[[DY2]]
+// CHECK: %[[DY1T:.*]] = attn.add %[[DY1]], %[[DG]]
+// CHECK: %[[DF:.*]] = attn.linear_input_grad %[[DY1T]], %[[BW]]
+// CHECK: %[[DW:.*]] = attn.linear_weight_grad %[[BX2]], %[[DY1T]]
+// CHECK: %[[DX2:.*]] = attn.add %[[DY2]], %[[DF]]
+// CHECK: return %[[BX1]], %[[BX2]], %[[DY1T]], %[[DX2]], %[[DW]]
 func.func @layer(%x1: !t {attn.dims = ["B", "L", "64"], attn.name = "x1"},
                  %x2: !t {attn.dims = ["B", "L", "64"], attn.name = "x2"},
                  %w: !w {attn.name = "w"})
@@ -80,5 +96,51 @@ func.func @taken(%x1: !t, %x2: !t) -> (!t, !t) {
   return %y1, %y2 : !t, !t
 }
 func.func @taken_inverse(%x: !t) -> !t {
+  return %x : !t
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+// F without a gradient rule (a score reading an f32 capture): the inverse is
+// written, the backward is not (a warning), and the forward still compiles.
+// CHECK-LABEL: func.func @biased_inverse
+// CHECK-NOT: func.func @biased_backward
+func.func @biased(%x1: !t, %x2: !t, %bias: tensor<?xf32>) -> (!t, !t) {
+  // expected-warning @+1 {{no biased_backward kernel: the backward of a score function that reads an f32 capture (capture 0) is not generated yet}}
+  %y1, %y2 = attn.reversible_block %x1, %x2 captures(%bias : tensor<?xf32>) : !t, !t -> !t, !t
+    f {
+    ^bb0(%x: !t, %bf: tensor<?xf32>):
+      %r = attn.attend %x, %x, %x captures(%bf : tensor<?xf32>) : !t, !t, !t -> !t
+        score {
+        ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index, %c: tensor<?xf32>):
+          %e = tensor.extract %c[%h] : tensor<?xf32>
+          %t = arith.addf %s, %e : f32
+          attn.yield %t : f32
+        }
+      attn.yield %r : !t
+    } g {
+    ^bb0(%x: !t, %bg: tensor<?xf32>):
+      attn.yield %x : !t
+    }
+  return %y1, %y2 : !t, !t
+}
+
+// -----
+
+!t = tensor<?x?x64xf32>
+func.func @named(%x1: !t, %x2: !t) -> (!t, !t) {
+  // expected-error @+1 {{cannot generate 'named_backward': the program already defines a kernel of that name}}
+  %y1, %y2 = attn.reversible_block %x1, %x2 : !t, !t -> !t, !t
+    f {
+    ^bb0(%x: !t):
+      attn.yield %x : !t
+    } g {
+    ^bb0(%x: !t):
+      attn.yield %x : !t
+    }
+  return %y1, %y2 : !t, !t
+}
+func.func @named_backward(%x: !t) -> !t {
   return %x : !t
 }

@@ -86,10 +86,76 @@ func.func @self(%x: !t {attn.name = "x"}) -> !t {
 
 // -----
 
+!t = tensor<?x?x64xf32>
+// The dense helpers' rules: the forward values a rule reads (linear's output,
+// for gelu's slope) are recomputed; a broadcast operand's gradient is summed
+// over rows (sum_to), a subtrahend's negated; the bias gets both.
+// CHECK-LABEL: func.func @mlp_backward
+// CHECK-SAME: (%[[X:[^:]*]]: {{[^{]*}} {attn.name = "x"}, %[[W:[^:]*]]: {{[^{]*}} {attn.name = "w"}, %[[B:[^:]*]]: {{[^{]*}} {attn.name = "b"}, %[[DY:[^:]*]]: {{[^{]*}} {attn.name = "d_out"})
+// CHECK: %[[Y:.*]] = attn.linear %[[X]], %[[W]], %[[B]]
+// CHECK: %[[NEG:.*]] = attn.neg %[[DY]]
+// CHECK: %[[DB1:.*]] = attn.sum_to %[[NEG]] : tensor<?x?x64xf32> -> tensor<64xf32>
+// CHECK: %[[DG:.*]] = attn.gelu_grad %[[Y]], %[[DY]]
+// CHECK: %[[DX:.*]] = attn.linear_input_grad %[[DG]], %[[W]]
+// CHECK: %[[DW:.*]] = attn.linear_weight_grad %[[X]], %[[DG]]
+// CHECK: %[[DB2:.*]] = attn.sum_to %[[DG]]
+// CHECK: %[[DB:.*]] = attn.add %[[DB1]], %[[DB2]]
+// CHECK: return %[[DX]], %[[DW]], %[[DB]]
+func.func @mlp(%x: !t {attn.name = "x"}, %w: tensor<64x64xf32> {attn.name = "w"},
+               %b: tensor<64xf32> {attn.name = "b"}) -> !t {
+  %y = attn.linear %x, %w, %b : !t, tensor<64x64xf32>, tensor<64xf32> -> !t
+  %g = attn.gelu %y : !t
+  %z = attn.sub %g, %b : !t, tensor<64xf32> -> !t
+  return %z : !t
+}
+
+// -----
+
+!t = tensor<?x?x64xf32>
+// A reversible kernel's backward is attn-expand-reversible's (it
+// reconstructs the inputs); this pass leaves the kernel alone.
+// CHECK-LABEL: func.func @rev
+// CHECK-NOT: func.func @rev_backward
+func.func @rev(%x1: !t, %x2: !t) -> (!t, !t) {
+  %y1, %y2 = attn.reversible_block %x1, %x2 : !t, !t -> !t, !t
+    f {
+    ^bb0(%x: !t):
+      %r = attn.gelu %x : !t
+      attn.yield %r : !t
+    } g {
+    ^bb0(%x: !t):
+      attn.yield %x : !t
+    }
+  return %y1, %y2 : !t, !t
+}
+
+// -----
+
 !t = tensor<?x?x?x64xf32>
+// windowed_attend: attend_grad with the window written as a mask (j − i in
+// [−left·d, right·d], a multiple of d, or a global position).
+// CHECK-LABEL: func.func @window_backward
+// CHECK: attn.attend_grad
+// CHECK: mask {
+// CHECK-NEXT: ^bb0(%{{[^:]*}}: index, %{{[^:]*}}: index, %[[I:[^:]*]]: index, %[[J:[^:]*]]: index):
+// CHECK: %[[OFF:.*]] = arith.subi %[[J]], %[[I]] : index
+// CHECK: arith.cmpi sge, %[[OFF]], %{{.*}} : index
+// CHECK: arith.cmpi sle, %[[OFF]], %{{.*}} : index
+// CHECK: arith.remsi %[[OFF]]
+// CHECK: arith.cmpi eq, %[[I]]
+// CHECK: arith.cmpi eq, %[[J]]
+// CHECK: attn.yield
 func.func @window(%q: !t, %k: !t, %v: !t) -> !t {
-  // expected-error @+1 {{no gradient rule for 'attn.windowed_attend' yet: --grad differentiates attn.attend}}
-  %y = attn.windowed_attend %q, %k, %v {left = 4 : i64, right = 0 : i64} : !t, !t, !t -> !t
+  %y = attn.windowed_attend %q, %k, %v {left = 4 : i64, right = 0 : i64, dilation = 2 : i64, global = array<i64: 3>} : !t, !t, !t -> !t
+  return %y : !t
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @lsh(%o: tensor<?x?x2x?x64xf32>, %lse: tensor<?x?x2x?xf32>) -> !t {
+  // expected-error @+1 {{no gradient rule for 'attn.combine_rounds' yet: backward kernels differentiate attn.attend, attn.windowed_attend and the dense helpers}}
+  %y = attn.combine_rounds %o, %lse : tensor<?x?x2x?x64xf32>, tensor<?x?x2x?xf32> -> !t
   return %y : !t
 }
 

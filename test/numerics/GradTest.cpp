@@ -1,22 +1,13 @@
 //===- GradTest.cpp - generated backward kernels vs finite differences ----===//
 //
 // Each NAME_backward of test/numerics/grad.attn (attnc --grad) against
-// central differences of the double-precision reference (ref::attendExact):
-// with loss = Σ dout · attend(q, k, v), dloss/dx_e is estimated as
-// (loss(x_e + ε) − loss(x_e − ε)) / (x_e⁺ − x_e⁻), where x_e± are the
-// perturbed float inputs as stored (the denominator is their exact
-// difference) and ε = 2^-16: the loss is evaluated in double, so rounding
-// adds ~1e-10 and the truncation error ε²·f'''/6 ~1e-10.
-//
-// Score functions with min, max or abs have kinks; an element whose
-// perturbation crosses one has different one-sided differences and is
-// skipped (at most a quarter of the sampled elements may be).
-//
-// Per input, 40 random elements and the last 8 (the end of the last row,
-// where tiles are padded) are checked; the error is normwise,
-// max |g − fd| / max |fd| over them, and must be ≤ 1e-3 (float32 kernels).
+// central differences of a reference (GradCheck.h): the attention kernels
+// against the double-precision ref::attendExact (ε = 2^-16), the dense
+// helpers against a double reference of their own, the multi-head layer
+// against the float reference ops (ε = 2^-8).
 //
 //===----------------------------------------------------------------------===//
+#include "GradCheck.h"
 #include "Harness.h"
 #include "grad.h"
 
@@ -33,72 +24,11 @@ using ref::Tensor;
 
 namespace {
 
-constexpr double kStep = 1.0 / 65536; // 2^-16
-constexpr double kTolerance = 1e-3;
-
-using Forward = std::function<std::vector<double>()>;
-
-double loss(const Forward &forward, const Tensor &dout) {
-  std::vector<double> y = forward();
-  double sum = 0;
-  for (size_t e = 0; e < y.size(); ++e)
-    sum += y[e] * double(dout.data[e]);
-  return sum;
-}
-
-/// Compares `grads[t]` with finite differences of the loss in `inputs[t]`
-/// (which `forward` reads) for every t.
-void checkGradients(const std::string &what, std::vector<Tensor *> inputs,
-                    const std::vector<Tensor *> &grads, const Forward &forward,
-                    const Tensor &dout, std::mt19937 &rng) {
-  double base = loss(forward, dout);
-  for (size_t t = 0; t < inputs.size(); ++t) {
-    Tensor &x = *inputs[t];
-    const Tensor &g = *grads[t];
-    ASSERT_EQ(g.data.size(), x.data.size());
-    for (float value : g.data)
-      ASSERT_TRUE(std::isfinite(value)) << what << " input " << t;
-    std::vector<size_t> sample;
-    std::uniform_int_distribution<size_t> pick(0, x.data.size() - 1);
-    for (int s = 0; s < 40; ++s)
-      sample.push_back(pick(rng));
-    for (size_t e = x.data.size() >= 8 ? x.data.size() - 8 : 0;
-         e < x.data.size(); ++e)
-      sample.push_back(e);
-    double worst = 0, largest = 0;
-    int skipped = 0;
-    for (size_t e : sample) {
-      float orig = x.data[e];
-      float up = float(orig + kStep), down = float(orig - kStep);
-      x.data[e] = up;
-      double lossUp = loss(forward, dout);
-      x.data[e] = down;
-      double lossDown = loss(forward, dout);
-      x.data[e] = orig;
-      double right = (lossUp - base) / (double(up) - double(orig));
-      double left = (base - lossDown) / (double(orig) - double(down));
-      if (std::abs(right - left) > 1e-4 * std::max(1.0, std::abs(right))) {
-        ++skipped; // a kink of min, max or abs between the two sides
-        continue;
-      }
-      double fd = (lossUp - lossDown) / (double(up) - double(down));
-      worst = std::max(worst, std::abs(double(g.data[e]) - fd));
-      largest = std::max(largest, std::abs(fd));
-    }
-    EXPECT_LE(skipped, int(sample.size()) / 4) << what << " input " << t;
-    double rel = worst / std::max(largest, 1e-12);
-    std::printf("%-16s d(input %zu): rel. error %.2e (max |fd| %.3f, %d of "
-                "%zu at a kink)\n",
-                what.c_str(), t, rel, largest, skipped, sample.size());
-    EXPECT_LE(rel, kTolerance) << what << " input " << t;
-  }
-}
-
 struct Shape {
   int64_t B, H, Lq, Lk, D, E;
 };
 
-// Ragged: lengths that are not multiples of the tile (24 queries) or of a
+// Ragged: lengths that are not multiples of the tile (48 queries) or of a
 // register tile, Lq != Lk, E != D, one length shorter than a vector.
 const Shape kShapes[] = {{2, 2, 37, 29, 16, 12}, {1, 3, 50, 50, 8, 8},
                          {1, 1, 5, 3, 16, 16}};
@@ -145,6 +75,27 @@ TEST(Grad, WindowWithEmptyRows) {
   };
   for (const Shape &s : kShapes)
     checkQKV("window", g_window_backward, s, false, 0.3, window, nullptr, rng);
+}
+
+TEST(Grad, Windowed) {
+  std::mt19937 rng(11);
+  auto window = [](int64_t left, int64_t right, int64_t dil,
+                   std::vector<int64_t> globals) {
+    return [=](int64_t, int64_t, int64_t i, int64_t j) {
+      for (int64_t g : globals)
+        if (i == g || j == g)
+          return true;
+      int64_t off = j - i;
+      return off % dil == 0 && off >= -left * dil && off <= right * dil;
+    };
+  };
+  for (const Shape &s : kShapes) {
+    double scale = 1 / std::sqrt(double(s.D));
+    checkQKV("windowed", g_windowed_backward, s, true, scale,
+             window(6, 2, 1, {}), nullptr, rng);
+    checkQKV("windowed_globals", g_windowed_globals_backward, s, true, scale,
+             window(3, 2, 2, {0, 7, 99}), nullptr, rng);
+  }
 }
 
 TEST(Grad, Elementwise) {
@@ -216,6 +167,96 @@ TEST(Grad, OneTensorAsQueryKeyAndValue) {
     };
     checkGradients("self L=" + std::to_string(L), {&x}, {&dx}, forward, dout,
                    rng);
+  }
+}
+
+// The multi-head layer's reference composes the float reference ops, whose
+// outputs are rounded to float, so its step is larger (2^-8): rounding then
+// adds ~1e-5 relative and the truncation error ~1e-6 (it has no kinks).
+constexpr double kDenseStep = 1.0 / 256;
+
+Tensor add(const Tensor &a, const Tensor &b) {
+  return ref::zip(a, b, [](double x, double y) { return x + y; });
+}
+
+/// g_dense in double precision: relu(layer_norm(y)·g + beta)·g + gelu(y)
+/// − x·w with y = x·w + bias, over x [B, L, 24] and w [24, 16]. In double,
+/// so that the small step applies and relu's kinks are rarely crossed.
+std::vector<double> denseExact(const Tensor &x, const Tensor &w,
+                               const Tensor &bias, const Tensor &g,
+                               const Tensor &beta) {
+  int64_t rows = x.shape[0] * x.shape[1], M = 24, N = 16;
+  std::vector<double> out(size_t(rows * N));
+  std::vector<double> xw(static_cast<size_t>(N)), y(static_cast<size_t>(N));
+  for (int64_t r = 0; r < rows; ++r) {
+    double mean = 0, var = 0;
+    for (int64_t n = 0; n < N; ++n) {
+      double acc = 0;
+      for (int64_t m = 0; m < M; ++m)
+        acc += double(x.data[size_t(r * M + m)]) *
+               double(w.data[size_t(m * N + n)]);
+      xw[size_t(n)] = acc;
+      y[size_t(n)] = acc + double(bias.data[size_t(n)]);
+      mean += y[size_t(n)] / double(N);
+    }
+    for (int64_t n = 0; n < N; ++n)
+      var += (y[size_t(n)] - mean) * (y[size_t(n)] - mean) / double(N);
+    for (int64_t n = 0; n < N; ++n) {
+      double gn = double(g.data[size_t(n)]);
+      double ln = (y[size_t(n)] - mean) / std::sqrt(var + 1e-5) * gn +
+                  double(beta.data[size_t(n)]);
+      out[size_t(r * N + n)] =
+          std::max(ln, 0.0) * gn + ref::gelu(y[size_t(n)]) - xw[size_t(n)];
+    }
+  }
+  return out;
+}
+
+TEST(Grad, DenseHelpers) {
+  std::mt19937 rng(9);
+  for (int64_t L : {1, 7, 30}) {
+    Tensor x = random(rng, {2, L, 24}), w = random(rng, {24, 16}, 0.3f),
+           bias = random(rng, {16}, 0.5f), g = random(rng, {16}),
+           beta = random(rng, {16}, 0.5f), dout = random(rng, {2, L, 16});
+    std::vector<Tensor> grads = {Tensor(x.shape, NAN), Tensor(w.shape, NAN),
+                                 Tensor(bias.shape, NAN), Tensor(g.shape, NAN),
+                                 Tensor(beta.shape, NAN)};
+    attn_tensor tx = view(x), tw = view(w), tb = view(bias), tg = view(g),
+                tbeta = view(beta), td = view(dout), gx = view(grads[0]),
+                gw = view(grads[1]), gb = view(grads[2]), gg = view(grads[3]),
+                gbeta = view(grads[4]);
+    ASSERT_EQ(g_dense_backward(&tx, &tw, &tb, &tg, &tbeta, &td, &gx, &gw, &gb,
+                               &gg, &gbeta),
+              0)
+        << attn_last_error();
+    Forward forward = [&] { return denseExact(x, w, bias, g, beta); };
+    checkGradients("dense L=" + std::to_string(L), {&x, &w, &bias, &g, &beta},
+                   {&grads[0], &grads[1], &grads[2], &grads[3], &grads[4]},
+                   forward, dout, rng);
+  }
+}
+
+TEST(Grad, MultiHeadLayer) {
+  std::mt19937 rng(10);
+  for (int64_t L : {1, 13, 40}) {
+    Tensor x = random(rng, {2, L, 32}), wq = random(rng, {32, 32}, 0.3f),
+           wo = random(rng, {32, 32}, 0.3f), dout = random(rng, {2, L, 32});
+    Tensor dx(x.shape, NAN), dwq(wq.shape, NAN), dwo(wo.shape, NAN);
+    attn_tensor tx = view(x), tq = view(wq), to = view(wo), td = view(dout),
+                gx = view(dx), gq = view(dwq), go = view(dwo);
+    ASSERT_EQ(g_heads_backward(&tx, &tq, &to, &td, &gx, &gq, &go), 0)
+        << attn_last_error();
+    Tensor ones({32}, 1.0f), zeros({32}, 0.0f);
+    Forward forward = [&] {
+      Tensor h = ref::layerNorm(x, ones, zeros, 1e-5);
+      Tensor q = ref::splitHeads(ref::linear(h, wq), 2);
+      Tensor kv = ref::splitHeads(h, 2);
+      Tensor a = ref::attend(q, kv, kv, 0.25, causal);
+      Tensor y = add(ref::linear(ref::mergeHeads(a), wo), x);
+      return std::vector<double>(y.data.begin(), y.data.end());
+    };
+    checkGradients("heads L=" + std::to_string(L), {&x, &wq, &wo},
+                   {&dx, &dwq, &dwo}, forward, dout, rng, kDenseStep);
   }
 }
 

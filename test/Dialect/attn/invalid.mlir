@@ -911,3 +911,43 @@ func.func @f(%q: tensor<?x?x?x64xf32>) {
     }
   return
 }
+
+// -----
+
+func.func @f(%x: tensor<?x?x64xf32>) {
+  // expected-error @+1 {{'attn.sum_to' op result dimension 0 (trailing = 32) does not match x dimension 2 (trailing = 64)}}
+  %r = attn.sum_to %x : tensor<?x?x64xf32> -> tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x64xf32>) {
+  // expected-error @+1 {{'attn.sum_to' op result rank 3 exceeds x rank 2}}
+  %r = attn.sum_to %x : tensor<?x64xf32> -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%dy: tensor<?x?x64xf32>, %w: tensor<32x48xf32>) {
+  // expected-error @+1 {{'attn.linear_input_grad' op dy dimension 2 (N = 64) does not match w dimension 1 (N = 48)}}
+  %r = attn.linear_input_grad %dy, %w : tensor<?x?x64xf32>, tensor<32x48xf32> -> tensor<?x?x32xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x5x32xf32>, %dy: tensor<?x6x64xf32>) {
+  // expected-error @+1 {{'attn.linear_weight_grad' op dy dimension 1 (leading = 6) does not match x dimension 1 (leading = 5)}}
+  %r = attn.linear_weight_grad %x, %dy : tensor<?x5x32xf32>, tensor<?x6x64xf32> -> tensor<32x64xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<?x?x64xf32>, %dy: tensor<?x?x32xf32>) {
+  // expected-error @+1 {{'attn.layer_norm_grad' op dy type 'tensor<?x?x32xf32>' does not match x type 'tensor<?x?x64xf32>'}}
+  %r = attn.layer_norm_grad %x, %dy : tensor<?x?x64xf32>, tensor<?x?x32xf32> -> tensor<?x?x64xf32>
+  return
+}

@@ -161,3 +161,25 @@ func.func @attend_grad(%q: !t4, %dy: !t4, %l: tensor<?xi32>) -> (!t4, !t4, !t4) 
     }
   return %dq, %dk, %dv : !t4, !t4, !t4
 }
+
+// The dense helpers' gradients.
+// CHECK-LABEL: func.func @dense_grads
+func.func @dense_grads(%x: tensor<?x?x512xf32>, %dy: tensor<?x?x256xf32>,
+                       %w: tensor<512x256xf32>, %g: tensor<512xf32>)
+    -> (tensor<?x?x512xf32>, tensor<512x256xf32>, tensor<256xf32>, tensor<?x?x512xf32>) {
+  // CHECK: attn.linear_input_grad %{{.*}}, %{{.*}} : tensor<?x?x256xf32>, tensor<512x256xf32> -> tensor<?x?x512xf32>
+  %dx = attn.linear_input_grad %dy, %w : tensor<?x?x256xf32>, tensor<512x256xf32> -> tensor<?x?x512xf32>
+  // CHECK: attn.linear_weight_grad %{{.*}}, %{{.*}} : tensor<?x?x512xf32>, tensor<?x?x256xf32> -> tensor<512x256xf32>
+  %dw = attn.linear_weight_grad %x, %dy : tensor<?x?x512xf32>, tensor<?x?x256xf32> -> tensor<512x256xf32>
+  // CHECK: attn.sum_to %{{.*}} : tensor<?x?x256xf32> -> tensor<256xf32>
+  %db = attn.sum_to %dy : tensor<?x?x256xf32> -> tensor<256xf32>
+  // CHECK: attn.gelu_grad %{{.*}}, %{{.*}} : tensor<?x?x512xf32>
+  %a = attn.gelu_grad %x, %dx : tensor<?x?x512xf32>
+  // CHECK: attn.relu_grad %{{.*}}, %{{.*}} : tensor<?x?x512xf32>
+  %r = attn.relu_grad %x, %a : tensor<?x?x512xf32>
+  // CHECK: attn.neg %{{.*}} : tensor<?x?x512xf32>
+  %n = attn.neg %r : tensor<?x?x512xf32>
+  // CHECK: attn.layer_norm_grad %{{.*}}, %{{.*}}, %{{.*}} {eps = 1.000000e-03 : f32} : tensor<?x?x512xf32>, tensor<?x?x512xf32>, tensor<512xf32> -> tensor<?x?x512xf32>
+  %l = attn.layer_norm_grad %x, %n, %g {eps = 1.0e-03 : f32} : tensor<?x?x512xf32>, tensor<?x?x512xf32>, tensor<512xf32> -> tensor<?x?x512xf32>
+  return %dx, %dw, %db, %l : tensor<?x?x512xf32>, tensor<512x256xf32>, tensor<256xf32>, tensor<?x?x512xf32>
+}

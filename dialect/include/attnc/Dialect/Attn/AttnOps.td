@@ -428,6 +428,110 @@ def Attn_AddOp : Attn_BinaryOp<"add", "elementwise sum with broadcasting">;
 def Attn_SubOp : Attn_BinaryOp<"sub", "elementwise difference with broadcasting">;
 def Attn_MulOp : Attn_BinaryOp<"mul", "elementwise product with broadcasting">;
 
+//===----------------------------------------------------------------------===//
+// Gradients of the dense helpers (written by attn-generate-backward)
+//===----------------------------------------------------------------------===//
+
+def Attn_NegOp : Attn_UnaryOp<"neg", "−x (the gradient of a subtrahend)">;
+
+class Attn_ActivationGradOp<string mnemonic, string what>
+    : Attn_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = what;
+  let description = "Elementwise dy · f'(x). Example: `%dx = attn." #
+                    mnemonic # " %x, %dy : tensor<?x?x64xf32>`";
+  let arguments = (ins Attn_FloatTensor:$x, Attn_FloatTensor:$dy);
+  let results = (outs Attn_FloatTensor:$result);
+  let assemblyFormat = "$x `,` $dy attr-dict `:` type($x)";
+}
+
+def Attn_GeluGradOp : Attn_ActivationGradOp<"gelu_grad",
+    "gradient of gelu (tanh approximation) at x, times dy">;
+def Attn_ReluGradOp : Attn_ActivationGradOp<"relu_grad",
+    "dy where x > 0, else 0">;
+
+def Attn_SumToOp : Attn_Op<"sum_to", [Pure]> {
+  let summary = "sums the leading dimensions away: the gradient of a broadcast";
+  let description = [{
+    The result's dimensions are x's trailing ones; every leading dimension
+    of x is summed over. It undoes the trailing-dimension broadcasting of
+    `attn.add`, `attn.sub` and `attn.mul` (and gives bias gradients).
+
+    Example:
+
+    ```mlir
+    %db = attn.sum_to %dy : tensor<?x?x256xf32> -> tensor<256xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$x);
+  let results = (outs Attn_FloatTensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Attn_LinearInputGradOp : Attn_Op<"linear_input_grad", [Pure]> {
+  let summary = "dy[..., N] · wᵀ (w[M, N]): the gradient of linear's input";
+  let description = [{
+    Example:
+
+    ```mlir
+    %dx = attn.linear_input_grad %dy, %w : tensor<?x?x256xf32>, tensor<512x256xf32>
+        -> tensor<?x?x512xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$dy, Attn_FloatTensor:$w);
+  let results = (outs Attn_FloatTensor:$result);
+  let assemblyFormat = [{
+    $dy `,` $w attr-dict `:` type($dy) `,` type($w) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_LinearWeightGradOp : Attn_Op<"linear_weight_grad", [Pure]> {
+  let summary = "Σ over rows of xᵀ · dy: the gradient of linear's weight";
+  let description = [{
+    x[..., M] and dy[..., N] with the same leading dimensions; the result
+    is [M, N].
+
+    Example:
+
+    ```mlir
+    %dw = attn.linear_weight_grad %x, %dy : tensor<?x?x512xf32>, tensor<?x?x256xf32>
+        -> tensor<512x256xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$x, Attn_FloatTensor:$dy);
+  let results = (outs Attn_FloatTensor:$result);
+  let assemblyFormat = [{
+    $x `,` $dy attr-dict `:` type($x) `,` type($dy) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_LayerNormGradOp : Attn_Op<"layer_norm_grad", [Pure]> {
+  let summary = "the gradient of layer_norm's input";
+  let description = [{
+    With x̂ = (x − mean)/σ, σ = sqrt(var + eps) over the last dimension and
+    g = dy · gamma (or dy without gamma):
+    dx = (g − mean(g) − x̂ · mean(g · x̂)) / σ.
+
+    Example:
+
+    ```mlir
+    %dx = attn.layer_norm_grad %x, %dy, %g {eps = 1.0e-05 : f32}
+        : tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<64xf32> -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$x, Attn_FloatTensor:$dy,
+                       Optional<Attn_FloatTensor>:$gamma,
+                       DefaultValuedAttr<F32Attr, "1.0e-5f">:$eps);
+  let results = (outs Attn_FloatTensor:$result);
+  let assemblyFormat = [{
+    $x `,` $dy (`,` $gamma^)? attr-dict `:` type($x) `,` type($dy)
+    (`,` type($gamma)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Attn_SplitHeadsOp : Attn_Op<"split_heads", [Pure]> {
   let summary = "[B, L, H·D] -> [B, H, L, D]";
   let description = [{

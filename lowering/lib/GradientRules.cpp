@@ -1,0 +1,251 @@
+//===- GradientRules.cpp - one gradient rule per attn op ------------------===//
+//
+// Reverse mode at the level of attn ops: a rule writes, at the builder's
+// insertion point, the gradients of an op's operands from the gradient of
+// its result, reading the recomputed forward values through `primal`.
+// attn-generate-backward chains them over a kernel, attn-expand-reversible
+// over a reversible block's F and G.
+//
+//===----------------------------------------------------------------------===//
+#include "GradientRules.h"
+#include "DifferentiateScore.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace attnc;
+using namespace attnc::attn;
+
+namespace {
+
+/// attn.attend: one attend_grad with the same regions, and the score's
+/// derivative in s.
+LogicalResult attendRule(OpBuilder &b, AttendOp op, IRMapping &primal,
+                         Adjoints &adj) {
+  Value dout = adj.of(op.getResult());
+  SmallVector<Value> captures;
+  for (Value c : op.getCaptures())
+    captures.push_back(primal.lookup(c));
+  auto grad = b.create<AttendGradOp>(
+      op.getLoc(),
+      TypeRange{op.getQ().getType(), op.getK().getType(), op.getV().getType()},
+      primal.lookup(op.getQ()), primal.lookup(op.getK()),
+      primal.lookup(op.getV()), dout, captures, op.getScaleAttr(),
+      op.getCausalAttr());
+  // Regions are isolated from above: fresh mappings (primal already maps
+  // their values to the recomputed forward attend's).
+  IRMapping maskMap, scoreMap;
+  op.getMask().cloneInto(&grad.getMask(), maskMap);
+  if (!op.getScore().empty()) {
+    op.getScore().cloneInto(&grad.getScore(), scoreMap);
+    if (failed(differentiateScore(op.getScore(), grad.getScoreGrad())))
+      return failure();
+  }
+  adj.accumulate(op.getQ(), grad.getDq(), op.getLoc());
+  adj.accumulate(op.getK(), grad.getDk(), op.getLoc());
+  adj.accumulate(op.getV(), grad.getDv(), op.getLoc());
+  return success();
+}
+
+/// windowed_attend as the attend it is: the same keys as a mask region
+/// (j − i in [−left·d, right·d] and a multiple of d, or i or j global) and
+/// the default scale 1/sqrt(D). Its backward is attend_grad's: linear in L
+/// for a plain band (dilation 1, no global tokens), which attn-analyze-masks
+/// recognises; with a dilation or global tokens every key is visited.
+LogicalResult windowedRule(OpBuilder &b, WindowedAttendOp op, IRMapping &primal,
+                           Adjoints &adj) {
+  Location loc = op.getLoc();
+  auto grad = b.create<AttendGradOp>(
+      loc,
+      TypeRange{op.getQ().getType(), op.getK().getType(), op.getV().getType()},
+      primal.lookup(op.getQ()), primal.lookup(op.getK()),
+      primal.lookup(op.getV()), adj.of(op.getResult()), ValueRange{},
+      FloatAttr(), UnitAttr());
+  Block *mask = new Block();
+  grad.getMask().push_back(mask);
+  Type index = b.getIndexType();
+  SmallVector<Value> pos;
+  for (int k = 0; k < 4; ++k)
+    pos.push_back(mask->addArgument(index, loc));
+  OpBuilder m = OpBuilder::atBlockEnd(mask);
+  Value i = pos[2], j = pos[3];
+  auto constant = [&](int64_t c) {
+    return m.create<arith::ConstantIndexOp>(loc, c).getResult();
+  };
+  int64_t d = op.getDilation();
+  Value offset = m.create<arith::SubIOp>(loc, j, i);
+  Value allowed = m.create<arith::AndIOp>(
+      loc,
+      m.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, offset,
+                              constant(-op.getLeft() * d)),
+      m.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, offset,
+                              constant(op.getRight() * d)));
+  if (d > 1)
+    allowed = m.create<arith::AndIOp>(
+        loc, allowed,
+        m.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                m.create<arith::RemSIOp>(loc, offset, constant(d)),
+                                constant(0)));
+  for (int64_t g : op.getGlobal())
+    for (Value p : {i, j})
+      allowed = m.create<arith::OrIOp>(
+          loc, allowed,
+          m.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, p, constant(g)));
+  m.create<YieldOp>(loc, allowed);
+  adj.accumulate(op.getQ(), grad.getDq(), loc);
+  adj.accumulate(op.getK(), grad.getDk(), loc);
+  adj.accumulate(op.getV(), grad.getDv(), loc);
+  return success();
+}
+
+/// The gradient of an operand of type `type` from `grad` of the (broadcast)
+/// result: summed over the dimensions the operand was broadcast along.
+Value unbroadcast(OpBuilder &b, Location loc, Value grad, Type type) {
+  if (cast<RankedTensorType>(grad.getType()).getRank() ==
+      cast<RankedTensorType>(type).getRank())
+    return grad;
+  return b.create<SumToOp>(loc, type, grad);
+}
+
+/// The dense helpers: each rule writes its operands' gradients from the
+/// result's `dy` and the recomputed forward values.
+LogicalResult denseRule(OpBuilder &b, Operation &op, IRMapping &primal,
+                        Adjoints &adj) {
+  Location loc = op.getLoc();
+  Value dy = adj.of(op.getResult(0));
+  auto p = [&](Value v) { return primal.lookup(v); };
+  auto give = [&](Value operand, Value grad) {
+    adj.accumulate(operand, grad, loc);
+  };
+  if (auto add = dyn_cast<AddOp>(op)) {
+    give(add.getLhs(), unbroadcast(b, loc, dy, add.getLhs().getType()));
+    give(add.getRhs(), unbroadcast(b, loc, dy, add.getRhs().getType()));
+    return success();
+  }
+  if (auto sub = dyn_cast<SubOp>(op)) {
+    give(sub.getLhs(), unbroadcast(b, loc, dy, sub.getLhs().getType()));
+    Value neg = b.create<NegOp>(loc, dy);
+    give(sub.getRhs(), unbroadcast(b, loc, neg, sub.getRhs().getType()));
+    return success();
+  }
+  if (auto mul = dyn_cast<MulOp>(op)) {
+    Type t = mul.getResult().getType();
+    Value l = mul.getLhs(), r = mul.getRhs();
+    give(l, unbroadcast(b, loc, b.create<MulOp>(loc, t, dy, p(r)), l.getType()));
+    give(r, unbroadcast(b, loc, b.create<MulOp>(loc, t, dy, p(l)), r.getType()));
+    return success();
+  }
+  if (auto gelu = dyn_cast<GeluOp>(op)) {
+    give(gelu.getX(), b.create<GeluGradOp>(loc, p(gelu.getX()), dy));
+    return success();
+  }
+  if (auto relu = dyn_cast<ReluOp>(op)) {
+    give(relu.getX(), b.create<ReluGradOp>(loc, p(relu.getX()), dy));
+    return success();
+  }
+  if (auto lin = dyn_cast<LinearOp>(op)) {
+    Value x = lin.getX(), w = lin.getW();
+    give(x, b.create<LinearInputGradOp>(loc, x.getType(), dy, p(w)));
+    give(w, b.create<LinearWeightGradOp>(loc, w.getType(), p(x), dy));
+    if (Value bias = lin.getBias())
+      give(bias, b.create<SumToOp>(loc, bias.getType(), dy));
+    return success();
+  }
+  if (auto ln = dyn_cast<LayerNormOp>(op)) {
+    Value x = ln.getX();
+    Value gamma = ln.getAffine().empty() ? Value() : p(ln.getAffine()[0]);
+    give(x, b.create<LayerNormGradOp>(loc, x.getType(), p(x), dy, gamma,
+                                      ln.getEpsAttr()));
+    if (!ln.getAffine().empty()) {
+      // dγ = Σ_rows dy · x̂, dβ = Σ_rows dy, with x̂ the unscaled norm.
+      Value xhat = b.create<LayerNormOp>(loc, x.getType(), p(x), ValueRange{},
+                                         ln.getEpsAttr());
+      Value prod = b.create<MulOp>(loc, x.getType(), dy, xhat);
+      give(ln.getAffine()[0],
+           b.create<SumToOp>(loc, ln.getAffine()[0].getType(), prod));
+      give(ln.getAffine()[1],
+           b.create<SumToOp>(loc, ln.getAffine()[1].getType(), dy));
+    }
+    return success();
+  }
+  if (auto split = dyn_cast<SplitHeadsOp>(op)) {
+    give(split.getX(),
+         b.create<MergeHeadsOp>(loc, split.getX().getType(), dy));
+    return success();
+  }
+  if (auto merge = dyn_cast<MergeHeadsOp>(op)) {
+    // The head count is the forward input's dimension 1.
+    Value heads = b.create<tensor::DimOp>(loc, p(merge.getX()), 1);
+    give(merge.getX(),
+         b.create<SplitHeadsOp>(loc, merge.getX().getType(), dy, heads));
+    return success();
+  }
+  return failure();
+}
+
+} // namespace
+
+void Adjoints::accumulate(Value v, Value grad, Location loc) {
+  Value &slot = grads[v];
+  slot = slot ? b.create<AddOp>(loc, v.getType(), slot, grad).getResult()
+              : grad;
+}
+
+bool attnc::isF32Tensor(Type t) {
+  auto r = dyn_cast<RankedTensorType>(t);
+  return r && r.getElementType().isF32();
+}
+
+std::string attnc::whyNoGradient(Operation &op) {
+  if (auto a = dyn_cast<AttendOp>(op)) {
+    for (auto [i, c] : llvm::enumerate(a.getCaptures()))
+      if (isF32Tensor(c.getType()) && !a.getScore().empty())
+        return "the backward of a score function that reads an f32 capture "
+               "(capture " + std::to_string(i) +
+               ") is not generated yet: its gradient would be a sum over "
+               "every scored pair";
+    for (Value x : {a.getQ(), a.getK(), a.getV()})
+      if (!isF32Tensor(x.getType()))
+        return "backward kernels need f32 q, k and v";
+    return "";
+  }
+  if (auto w = dyn_cast<WindowedAttendOp>(op)) {
+    for (Value x : {w.getQ(), w.getK(), w.getV()})
+      if (!isF32Tensor(x.getType()))
+        return "backward kernels need f32 q, k and v";
+    return "";
+  }
+  if (isa<AddOp, SubOp, MulOp, GeluOp, ReluOp, LinearOp, LayerNormOp,
+          SplitHeadsOp, MergeHeadsOp>(op) ||
+      op.getNumResults() == 0 || op.getDialect() != op.getContext()->getLoadedDialect<AttnDialect>())
+    return ""; // the helpers; constants and dims carry no gradient
+  return "no gradient rule for '" + op.getName().getStringRef().str() +
+         "' yet: backward kernels differentiate attn.attend, "
+         "attn.windowed_attend and the dense helpers";
+}
+
+/// One op's gradient rule; an op none of whose results has a gradient
+/// contributes nothing.
+LogicalResult attnc::applyGradientRule(OpBuilder &b, Operation &op,
+                                       IRMapping &primal, Adjoints &adj) {
+  if (llvm::none_of(op.getResults(), [&](Value r) { return adj.of(r); }))
+    return success();
+  if (std::string why = whyNoGradient(op); !why.empty())
+    return op.emitError() << why;
+  if (auto a = dyn_cast<AttendOp>(op))
+    return attendRule(b, a, primal, adj);
+  if (auto w = dyn_cast<WindowedAttendOp>(op))
+    return windowedRule(b, w, primal, adj);
+  if (failed(denseRule(b, op, primal, adj)))
+    return op.emitError() << "no gradient rule for '" << op.getName() << "'";
+  return success();
+}
+
+LogicalResult attnc::backpropagate(OpBuilder &b, Block &ops, IRMapping &primal,
+                                  Adjoints &adj) {
+  for (Operation &op : llvm::reverse(ops.without_terminator()))
+    if (failed(applyGradientRule(b, op, primal, adj)))
+      return failure();
+  return success();
+}

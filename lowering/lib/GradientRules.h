@@ -1,0 +1,44 @@
+//===- GradientRules.h - one gradient rule per attn op --------------------===//
+#ifndef ATTNC_LOWERING_LIB_GRADIENTRULES_H
+#define ATTNC_LOWERING_LIB_GRADIENTRULES_H
+
+#include "attnc/Dialect/Attn/AttnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+#include <string>
+
+namespace attnc {
+
+bool isF32Tensor(mlir::Type t);
+
+/// Gradients flowing backwards, keyed by the forward value they belong to.
+class Adjoints {
+public:
+  explicit Adjoints(mlir::OpBuilder &b) : b(b) {}
+  /// Adds `grad` to the gradient of `v` (a value used twice gets the sum).
+  void accumulate(mlir::Value v, mlir::Value grad, mlir::Location loc);
+  mlir::Value of(mlir::Value v) const { return grads.lookup(v); }
+
+private:
+  mlir::OpBuilder &b;
+  llvm::DenseMap<mlir::Value, mlir::Value> grads;
+};
+
+/// Why `op` has no gradient rule, or "" when it has one (or needs none).
+std::string whyNoGradient(mlir::Operation &op);
+
+/// The rule of `op` (a no-op when no result of it has a gradient); an error
+/// at the op when it has none. `primal` maps forward values to their
+/// recomputed copies.
+mlir::LogicalResult applyGradientRule(mlir::OpBuilder &b, mlir::Operation &op,
+                                      mlir::IRMapping &primal, Adjoints &adj);
+
+/// The rules of `ops`' operations, last to first.
+mlir::LogicalResult backpropagate(mlir::OpBuilder &b, mlir::Block &ops,
+                                  mlir::IRMapping &primal, Adjoints &adj);
+
+} // namespace attnc
+
+#endif
