@@ -50,6 +50,8 @@ struct LshState {
   llvm::DenseMap<Operation *, HashFuncs> hashes;
   llvm::DenseMap<Operation *, SortFuncs> sorts;
   llvm::DenseMap<Operation *, ChunkedFuncs> chunked;
+  /// Fused chains: the combine's row loop prefetches the per-slot rows.
+  std::vector<std::pair<ChunkedFuncs, CombineFuncs>> fused;
 };
 
 /// A chunked_attend whose out and lse feed one combine_rounds and nothing
@@ -194,9 +196,11 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target,
         CombineFuncs f = defineCombineRounds(cr, values);
         cpu::scheduleCombineRounds(f, target.f32Lanes());
         auto chunked = cr.getOut().getDefiningOp<attn::ChunkedAttendOp>();
-        if (chunked && feedsOnlyCombine(chunked))
+        if (chunked && feedsOnlyCombine(chunked)) {
           cpu::fuseLshChain(lsh.chunked[chunked], f,
                             chainProducers(chunked, lsh));
+          lsh.fused.emplace_back(lsh.chunked[chunked], f);
+        }
         TensorValue out = values.tensors.lookup(cr.getOut());
         return single(f.result,
                       {out.shape[0], out.shape[1], out.shape[3], out.shape[4]},
@@ -330,5 +334,7 @@ FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
       values.tensors[value] = tensor;
   }
   k.pipeline = H::Pipeline(outputs);
+  for (auto &[chunked, combine] : lsh.fused)
+    cpu::addCombinePrefetch(k.pipeline, chunked, combine);
   return k;
 }

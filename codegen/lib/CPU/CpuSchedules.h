@@ -41,6 +41,12 @@ void scheduleChunkedOutputs(ChunkedFuncs &f, int lanes);
 void scheduleCombineRounds(CombineFuncs &f, int lanes);
 void fuseLshChain(ChunkedFuncs &chunked, CombineFuncs &combine,
                   const std::vector<Halide::Func> &perHeadProducers);
+/// For a fused chain (after fuseLshChain): a lowering pass that prefetches,
+/// from each row of the combine's row loop, the per-slot result rows a row
+/// a few iterations ahead will read (addresses through the inverse
+/// permutation, which Halide's own prefetch directive bounds by a box).
+void addCombinePrefetch(Halide::Pipeline &p, const ChunkedFuncs &chunked,
+                        const CombineFuncs &combine);
 
 /// A row reduction `rowFn(i, h, b)` over (lane, lane group) `lanesVar`,
 /// `groupVar`: computed at `at`/`atVar`, rfactored over the lanes, which
