@@ -85,10 +85,10 @@ void runChecked(const char *kernel, std::string shape, double flops,
   }
   failures += !r.ok;
   if (!r.error.empty())
-    std::printf("%-24s %-22s  FAILED: %s\n", r.kernel.c_str(), r.shape.c_str(),
+    std::printf("%-25s %-22s  FAILED: %s\n", r.kernel.c_str(), r.shape.c_str(),
                 r.error.c_str());
   else
-    std::printf("%-24s %-22s %9.2f %9.1f %7.1f%% %11.2e  %s\n",
+    std::printf("%-25s %-22s %9.2f %9.1f %7.1f%% %11.2e  %s\n",
                 r.kernel.c_str(), r.shape.c_str(), r.ms, r.gflops, r.peakPct,
                 r.err, r.ok ? "ok" : "MISMATCH");
   std::fflush(stdout);
@@ -104,8 +104,8 @@ void run(const char *kernel, std::string shape, double pairs,
 }
 
 /// examples/reversible.attn (E = 512, 8 heads of 64, feed-forward 2048):
-/// the layer against the reference, then its generated inverse giving the
-/// inputs back from the outputs.
+/// the layer against the reference, then its generated inverse and
+/// backward giving the inputs back from the outputs.
 void runReversible(std::mt19937 &rng) {
   const int64_t L = 256, E = 512, F = 2048;
   auto weight = [&](int64_t in, int64_t out) {
@@ -165,6 +165,36 @@ void runReversible(std::mt19937 &rng) {
              [&] {
                return std::max(ref::maxAbsDiff(r1, x1), ref::maxAbsDiff(r2, x2));
              });
+  // The generated backward: from y1, y2 and their gradients, the inputs
+  // (checked here, as the inverse's) and the gradients of x1, x2 and every
+  // weight (checked against finite differences by ReversibleTest). Its
+  // arithmetic: the inverse's, then twice the matmuls and 2.5× the
+  // attention (the gradient rules).
+  Tensor dy1 = random(rng, {B, L, E}), dy2 = random(rng, {B, L, E});
+  Tensor bx1({B, L, E}), bx2({B, L, E}), dx1({B, L, E}), dx2({B, L, E});
+  std::vector<Tensor> dw;
+  for (Tensor *w : {&g1, &b1n, &wq, &wk, &wv, &wo, &g2, &b2n, &w1, &bias1,
+                    &w2, &bias2})
+    dw.emplace_back(w->shape);
+  std::vector<attn_tensor> grads;
+  for (Tensor &t : dw)
+    grads.push_back(view(t));
+  attn_tensor tdy1 = view(dy1), tdy2 = view(dy2), tbx1 = view(bx1),
+              tbx2 = view(bx2), tdx1 = view(dx1), tdx2 = view(dx2);
+  double linearFlops = 2.0 * B * L * (4 * E * E + 2 * E * F);
+  double backwardFlops = flops + 2 * linearFlops + 2.5 * (flops - linearFlops);
+  runChecked("reversible_layer_backward", shape, backwardFlops,
+             [&] {
+               attn_tensor *w = weights.data(), *d = grads.data();
+               return reversible_layer_backward(
+                   &ty1, &ty2, &w[0], &w[1], &w[2], &w[3], &w[4], &w[5],
+                   &w[6], &w[7], &w[8], &w[9], &w[10], &w[11], &tdy1, &tdy2,
+                   &tbx1, &tbx2, &tdx1, &tdx2, &d[0], &d[1], &d[2], &d[3],
+                   &d[4], &d[5], &d[6], &d[7], &d[8], &d[9], &d[10], &d[11]);
+             },
+             [&] {
+               return std::max(ref::maxAbsDiff(bx1, x1), ref::maxAbsDiff(bx2, x2));
+             });
 }
 
 /// Counts the query-key pairs a mask allows: the useful work.
@@ -190,9 +220,9 @@ int main() {
   peakAllCores = onePeak * cores;
   std::printf("attnc demo: FP32 peak measured by an FMA loop: %.1f GFLOP/s "
               "per core x %u cores\n\n", onePeak, cores);
-  std::printf("%-24s %-22s %9s %9s %8s %11s\n", "kernel", "shape [B,H,L,D]",
+  std::printf("%-25s %-22s %9s %9s %8s %11s\n", "kernel", "shape [B,H,L,D]",
               "time(ms)", "GFLOP/s", "%peak", "max|err|");
-  std::printf("%s\n", std::string(92, '-').c_str());
+  std::printf("%s\n", std::string(93, '-').c_str());
 
   std::mt19937 rng(2024);
   double scale = 1.0 / std::sqrt(double(D));
