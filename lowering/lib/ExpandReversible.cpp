@@ -173,7 +173,8 @@ FailureOr<func::FuncOp> buildBackward(func::FuncOp fn, ReversibleBlockOp block,
     return a ? a.str() : "arg" + std::to_string(i);
   };
   auto yName = [&](unsigned i) {
-    return inverse.getArgAttrOfType<StringAttr>(i, "attn.name").str();
+    auto a = inverse.getArgAttrOfType<StringAttr>(i, "attn.name");
+    return a ? a.str() : "arg" + std::to_string(i);
   };
   auto named = [&](auto setName, auto setDims, unsigned at, std::string name,
                    unsigned dimsOf) {
@@ -193,14 +194,21 @@ FailureOr<func::FuncOp> buildBackward(func::FuncOp fn, ReversibleBlockOp block,
   auto resDims = [&](unsigned at, Attribute a) {
     backward.setResultAttr(at, "attn.dims", a);
   };
-  named(argName, argDims, n, "d_" + yName(p1), p1);
-  named(argName, argDims, n + 1, "d_" + yName(p2), p2);
-  named(resName, resDims, 0, nameOf(p1), p1);
-  named(resName, resDims, 1, nameOf(p2), p2);
-  named(resName, resDims, 2, "d_" + nameOf(p1), p1);
-  named(resName, resDims, 3, "d_" + nameOf(p2), p2);
+  // Every C argument of the kernel gets a distinct name.
+  std::set<std::string> taken;
+  for (unsigned i = 0; i < n; ++i)
+    taken.insert(yName(i));
+  auto fresh = [&](std::string name) {
+    return uniqueGradientName(taken, std::move(name));
+  };
+  named(argName, argDims, n, fresh("d_" + yName(p1)), p1);
+  named(argName, argDims, n + 1, fresh("d_" + yName(p2)), p2);
+  named(resName, resDims, 0, fresh(nameOf(p1)), p1);
+  named(resName, resDims, 1, fresh(nameOf(p2)), p2);
+  named(resName, resDims, 2, fresh("d_" + nameOf(p1)), p1);
+  named(resName, resDims, 3, fresh("d_" + nameOf(p2)), p2);
   for (auto [r, i] : llvm::enumerate(weights))
-    named(resName, resDims, unsigned(4 + r), "d_" + nameOf(i), i);
+    named(resName, resDims, unsigned(4 + r), fresh("d_" + nameOf(i)), i);
   for (NamedAttribute a : fn->getDiscardableAttrs())
     backward->setAttr(a.getName(), a.getValue());
 

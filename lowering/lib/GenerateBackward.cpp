@@ -67,19 +67,26 @@ FailureOr<func::FuncOp> buildBackward(func::FuncOp fn) {
   SmallVector<DictionaryAttr> argAttrs;
   fn.getAllArgAttrs(argAttrs);
   unsigned nIn = type.getNumInputs(), nOut = type.getNumResults();
-  for (auto [i, attrs] : llvm::enumerate(argAttrs))
+  std::set<std::string> taken;
+  auto paramName = [&](unsigned i) {
+    auto name = fn.getArgAttrOfType<StringAttr>(i, "attn.name");
+    return name ? name.str() : "arg" + std::to_string(i);
+  };
+  for (auto [i, attrs] : llvm::enumerate(argAttrs)) {
     backward.setArgAttrs(unsigned(i), attrs);
+    taken.insert(paramName(unsigned(i)));
+  }
   for (unsigned r = 0; r < nOut; ++r) {
-    backward.setArgAttr(nIn + r, "attn.name",
-                        StringAttr::get(ctx, "d_" + outputName(r, nOut)));
+    backward.setArgAttr(
+        nIn + r, "attn.name",
+        StringAttr::get(ctx, uniqueGradientName(taken, "d_" + outputName(r, nOut))));
     if (auto dims = fn.getResultAttr(r, "attn.dims"))
       backward.setArgAttr(nIn + r, "attn.dims", dims);
   }
   for (auto [r, i] : llvm::enumerate(differentiated)) {
-    auto name = fn.getArgAttrOfType<StringAttr>(i, "attn.name");
     backward.setResultAttr(
         unsigned(r), "attn.name",
-        StringAttr::get(ctx, "d_" + (name ? name.str() : "arg" + std::to_string(i))));
+        StringAttr::get(ctx, uniqueGradientName(taken, "d_" + paramName(i))));
     if (auto dims = fn.getArgAttr(i, "attn.dims"))
       backward.setResultAttr(unsigned(r), "attn.dims", dims);
   }

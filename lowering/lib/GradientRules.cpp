@@ -192,6 +192,14 @@ void Adjoints::accumulate(Value v, Value grad, Location loc) {
               : grad;
 }
 
+std::string attnc::uniqueGradientName(std::set<std::string> &taken,
+                                      std::string wanted) {
+  while (taken.count(wanted))
+    wanted = "d_" + wanted;
+  taken.insert(wanted);
+  return wanted;
+}
+
 bool attnc::isF32Tensor(Type t) {
   auto r = dyn_cast<RankedTensorType>(t);
   return r && r.getElementType().isF32();

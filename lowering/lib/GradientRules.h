@@ -7,11 +7,18 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 
+#include <set>
 #include <string>
 
 namespace attnc {
 
 bool isF32Tensor(mlir::Type t);
+
+/// `wanted`, prefixed with "d_" until no name in `taken` has it (a gradient
+/// named after a parameter called d_x must not clash with it); the result
+/// is added to `taken`. C arguments of one kernel need distinct names.
+std::string uniqueGradientName(std::set<std::string> &taken,
+                               std::string wanted);
 
 /// Gradients flowing backwards, keyed by the forward value they belong to.
 class Adjoints {

@@ -86,6 +86,19 @@ func.func @self(%x: !t {attn.name = "x"}) -> !t {
 
 // -----
 
+!t = tensor<?x?x?x64xf32>
+// Gradient names never clash with a parameter's: "d_" is prefixed again.
+// CHECK-LABEL: func.func @clash_backward
+// CHECK-SAME: {attn.name = "out"}, %{{[^:]*}}: {{[^{]*}} {attn.name = "d_out"}, %{{[^:]*}}: {{[^{]*}} {attn.name = "v"}, %{{[^:]*}}: {{[^{]*}} {attn.name = "d_d_out"})
+// CHECK-SAME: -> ({{[^{]*}} {attn.name = "d_d_d_out"}, {{[^{]*}} {attn.name = "d_d_d_d_out"}, {{[^{]*}} {attn.name = "d_v"})
+func.func @clash(%q: !t {attn.name = "out"}, %k: !t {attn.name = "d_out"},
+                 %v: !t {attn.name = "v"}) -> !t {
+  %y = attn.attend %q, %k, %v : !t, !t, !t -> !t
+  return %y : !t
+}
+
+// -----
+
 !t = tensor<?x?x64xf32>
 // The dense helpers' rules: the forward values a rule reads (linear's output,
 // for gelu's slope) are recomputed; a broadcast operand's gradient is summed
