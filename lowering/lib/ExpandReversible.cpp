@@ -1,12 +1,13 @@
-//===- ExpandReversible.cpp - reversible blocks as ops, and their inverse -===//
+//===- ExpandReversible.cpp - reversible blocks, their inverse, backward -===//
 //
 // attn.reversible_block computes y1 = x1 + F(x2), y2 = x2 + G(y1). Codegen
 // knows F's and G's ops, not the block, so the block becomes its regions
 // inlined around two attn.add. For a kernel that returns a block applied to
-// its own parameters, the pass also writes the kernel NAME_inverse that
-// LANGUAGE.md promises: the same parameters with y1, y2 in x1's and x2's
-// places, returning x2 = y2 − G(y1) and then x1 = y1 − F(x2) — the
-// recomputation that lets a stack of reversible layers train without
+// its own parameters, the pass also writes the kernels LANGUAGE.md
+// promises: NAME_inverse (the same parameters with y1, y2 in x1's and x2's
+// places, returning x2 = y2 − G(y1) and then x1 = y1 − F(x2)) and
+// NAME_backward (that recomputation, then F's and G's gradient rules from
+// GradientRules.cpp), which let a stack of reversible layers train without
 // storing activations.
 //
 //===----------------------------------------------------------------------===//

@@ -39,14 +39,19 @@ def AttnGenerateBackward : Pass<"attn-generate-backward", "mlir::ModuleOp"> {
 }
 
 def AttnExpandReversible : Pass<"attn-expand-reversible", "mlir::ModuleOp"> {
-  let summary = "inline reversible blocks and generate NAME_inverse kernels";
+  let summary = "inline reversible blocks; generate NAME_inverse and NAME_backward";
   let description = [{
     Rewrites every `attn.reversible_block` into its `f` and `g` regions
     inlined with `attn.add` (y1 = x1 + F(x2), y2 = x2 + G(y1)). For a kernel
     that returns (y1, y2) of a block applied to its own parameters, first
     adds the kernel `NAME_inverse`: the same parameters with y1, y2 in x1's
     and x2's places (named y1, y2), returning x2 = y2 − G(y1), then
-    x1 = y1 − F(x2). Other uses of a block get a warning and no inverse.
+    x1 = y1 − F(x2); and `NAME_backward`: the same parameters, then d_y1,
+    d_y2, returning the reconstructed x1, x2, then d_x1, d_x2 and the
+    gradient of every other f32 parameter (G's and F's gradient rules after
+    the inverse). Other uses of a block get a warning and no inverse; a block
+    whose F or G has an op without a gradient rule gets a warning and no
+    backward.
   }];
   let dependentDialects = ["attnc::attn::AttnDialect",
                            "mlir::func::FuncDialect"];
