@@ -74,12 +74,30 @@ std::string whyNoInverse(func::FuncOp fn, ReversibleBlockOp block) {
   return "";
 }
 
+/// x1, x2 recomputed from y1, y2 (the parameters of `fn` at x1's and x2's
+/// positions in `entry`): x2 = y2 − G(y1), then x1 = y1 − F(x2). `gMap` and
+/// `fMap` keep what G's and F's values became; `captures` the weights.
+std::pair<Value, Value> reconstructInputs(OpBuilder &b, func::FuncOp fn,
+                                          ReversibleBlockOp block, Block *entry,
+                                          SmallVectorImpl<Value> &captures,
+                                          IRMapping &gMap, IRMapping &fMap) {
+  for (Value c : block.getCaptures())
+    captures.push_back(entry->getArgument(unsigned(argNumber(fn, c))));
+  Location loc = block.getLoc();
+  Value y1 = entry->getArgument(unsigned(argNumber(fn, block.getX1())));
+  Value y2 = entry->getArgument(unsigned(argNumber(fn, block.getX2())));
+  Value x2 = b.create<SubOp>(loc, block.getX2().getType(), y2,
+                             inlineLambda(b, block.getG(), y1, captures, gMap));
+  Value x1 = b.create<SubOp>(loc, block.getX1().getType(), y1,
+                             inlineLambda(b, block.getF(), x2, captures, fMap));
+  return {x1, x2};
+}
+
 /// NAME_inverse: `fn`'s parameters with y1, y2 where x1, x2 were; returns
 /// x1, x2.
 func::FuncOp buildInverse(func::FuncOp fn, ReversibleBlockOp block) {
   OpBuilder b(fn);
   b.setInsertionPointAfter(fn);
-  Location loc = block.getLoc();
   int p1 = argNumber(fn, block.getX1()), p2 = argNumber(fn, block.getX2());
   Type x1Type = block.getX1().getType(), x2Type = block.getX2().getType();
   auto type = b.getFunctionType(fn.getArgumentTypes(), {x1Type, x2Type});
@@ -111,13 +129,9 @@ func::FuncOp buildInverse(func::FuncOp fn, ReversibleBlockOp block) {
   Block *entry = inverse.addEntryBlock();
   b.setInsertionPointToStart(entry);
   SmallVector<Value> captures;
-  for (Value c : block.getCaptures())
-    captures.push_back(entry->getArgument(unsigned(argNumber(fn, c))));
-  Value y1 = entry->getArgument(unsigned(p1)), y2 = entry->getArgument(unsigned(p2));
-  Value g = inlineLambda(b, block.getG(), y1, captures);
-  Value x2 = b.create<SubOp>(loc, x2Type, y2, g);
-  Value f = inlineLambda(b, block.getF(), x2, captures);
-  Value x1 = b.create<SubOp>(loc, x1Type, y1, f);
+  IRMapping gMap, fMap;
+  auto [x1, x2] =
+      reconstructInputs(b, fn, block, entry, captures, gMap, fMap);
   b.create<func::ReturnOp>(fn.getLoc(), ValueRange{x1, x2});
   return inverse;
 }
@@ -177,23 +191,17 @@ FailureOr<func::FuncOp> buildBackward(func::FuncOp fn, ReversibleBlockOp block,
     auto a = inverse.getArgAttrOfType<StringAttr>(i, "attn.name");
     return a ? a.str() : "arg" + std::to_string(i);
   };
-  auto named = [&](auto setName, auto setDims, unsigned at, std::string name,
-                   unsigned dimsOf) {
-    setName(at, StringAttr::get(ctx, name));
+  // Names an argument or result `at` and gives it parameter `dimsOf`'s
+  // dimensions.
+  auto nameArg = [&](unsigned at, std::string name, unsigned dimsOf) {
+    backward.setArgAttr(at, "attn.name", StringAttr::get(ctx, name));
     if (auto dims = fn.getArgAttr(dimsOf, "attn.dims"))
-      setDims(at, dims);
+      backward.setArgAttr(at, "attn.dims", dims);
   };
-  auto argName = [&](unsigned at, Attribute a) {
-    backward.setArgAttr(at, "attn.name", a);
-  };
-  auto argDims = [&](unsigned at, Attribute a) {
-    backward.setArgAttr(at, "attn.dims", a);
-  };
-  auto resName = [&](unsigned at, Attribute a) {
-    backward.setResultAttr(at, "attn.name", a);
-  };
-  auto resDims = [&](unsigned at, Attribute a) {
-    backward.setResultAttr(at, "attn.dims", a);
+  auto nameResult = [&](unsigned at, std::string name, unsigned dimsOf) {
+    backward.setResultAttr(at, "attn.name", StringAttr::get(ctx, name));
+    if (auto dims = fn.getArgAttr(dimsOf, "attn.dims"))
+      backward.setResultAttr(at, "attn.dims", dims);
   };
   // Every C argument of the kernel gets a distinct name.
   std::set<std::string> taken;
@@ -202,31 +210,26 @@ FailureOr<func::FuncOp> buildBackward(func::FuncOp fn, ReversibleBlockOp block,
   auto fresh = [&](std::string name) {
     return uniqueGradientName(taken, std::move(name));
   };
-  named(argName, argDims, n, fresh("d_" + yName(p1)), p1);
-  named(argName, argDims, n + 1, fresh("d_" + yName(p2)), p2);
-  named(resName, resDims, 0, fresh(nameOf(p1)), p1);
-  named(resName, resDims, 1, fresh(nameOf(p2)), p2);
-  named(resName, resDims, 2, fresh("d_" + nameOf(p1)), p1);
-  named(resName, resDims, 3, fresh("d_" + nameOf(p2)), p2);
+  nameArg(n, fresh("d_" + yName(p1)), p1);
+  nameArg(n + 1, fresh("d_" + yName(p2)), p2);
+  nameResult(0, fresh(nameOf(p1)), p1);
+  nameResult(1, fresh(nameOf(p2)), p2);
+  nameResult(2, fresh("d_" + nameOf(p1)), p1);
+  nameResult(3, fresh("d_" + nameOf(p2)), p2);
   for (auto [r, i] : llvm::enumerate(weights))
-    named(resName, resDims, unsigned(4 + r), fresh("d_" + nameOf(i)), i);
+    nameResult(unsigned(4 + r), fresh("d_" + nameOf(i)), i);
   for (NamedAttribute a : fn->getDiscardableAttrs())
     backward->setAttr(a.getName(), a.getValue());
 
   Block *entry = backward.addEntryBlock();
   b.setInsertionPointToStart(entry);
-  SmallVector<Value> captures;
-  for (Value c : block.getCaptures())
-    captures.push_back(entry->getArgument(unsigned(argNumber(fn, c))));
-  Value y1 = entry->getArgument(p1), y2 = entry->getArgument(p2);
   Value dy1 = entry->getArgument(n), dy2 = entry->getArgument(n + 1);
   // The inverse, keeping the mappings: G's and F's recomputed values are
   // what their gradient rules read.
+  SmallVector<Value> captures;
   IRMapping gMap, fMap;
-  Value x2 = b.create<SubOp>(
-      loc, x2Type, y2, inlineLambda(b, block.getG(), y1, captures, gMap));
-  Value x1 = b.create<SubOp>(
-      loc, x1Type, y1, inlineLambda(b, block.getF(), x2, captures, fMap));
+  auto [x1, x2] =
+      reconstructInputs(b, fn, block, entry, captures, gMap, fMap);
 
   Adjoints adj(b);
   Block &g = block.getG().front(), &f = block.getF().front();

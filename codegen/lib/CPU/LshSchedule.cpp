@@ -155,7 +155,8 @@ private:
     }
     I::IRVisitor::visit(op);
   }
-  void visit(const I::LetStmt *op) override {
+  // A let binds inside its body only: the stack holds those in scope.
+  template <typename LetNode> void visitLet(const LetNode *op) {
     if (found)
       return;
     op->value.accept(this);
@@ -163,14 +164,8 @@ private:
     op->body.accept(this);
     letStack.pop_back();
   }
-  void visit(const I::Let *op) override {
-    if (found)
-      return;
-    op->value.accept(this);
-    letStack.emplace_back(op->name, op->value);
-    op->body.accept(this);
-    letStack.pop_back();
-  }
+  void visit(const I::LetStmt *op) override { visitLet(op); }
+  void visit(const I::Let *op) override { visitLet(op); }
   void visit(const I::For *op) override {
     if (found)
       return;
