@@ -68,7 +68,7 @@ struct Layer {
     };
     float p = 1.0f / 16, h = 1.0f / 32; // ±1/sqrt(fan-in)
     mk({kWidth}, 0.1f, 1.0f); mk({kWidth}, 0.1f);
-    for (int k = 0; k < 4; ++k)
+    for (int k = 0; k < 3; ++k) // wqk, wv, wo
       mk({kWidth, kWidth}, p);
     mk({kWidth}, 0.1f, 1.0f); mk({kWidth}, 0.1f);
     mk({kWidth, kHidden}, p); mk({kHidden}, 0.1f);
@@ -79,9 +79,9 @@ struct Layer {
 };
 
 #define WEIGHTS_IN(l) l.in(0), l.in(1), l.in(2), l.in(3), l.in(4), l.in(5), \
-    l.in(6), l.in(7), l.in(8), l.in(9), l.in(10), l.in(11)
+    l.in(6), l.in(7), l.in(8), l.in(9), l.in(10)
 #define WEIGHTS_OUT(l) l.out(0), l.out(1), l.out(2), l.out(3), l.out(4), \
-    l.out(5), l.out(6), l.out(7), l.out(8), l.out(9), l.out(10), l.out(11)
+    l.out(5), l.out(6), l.out(7), l.out(8), l.out(9), l.out(10)
 
 int fail(const char *what) {
   std::fprintf(stderr, "attnc-bench-train: %s: %s\n", what, attn_last_error());

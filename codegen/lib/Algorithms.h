@@ -78,7 +78,9 @@ mlir::FailureOr<AttendFuncs> defineAttend(attn::AttendOp op, ValueTable &values,
 
 /// attend_grad (AttendGrad.cpp): per tile of `tileQueries` queries, the
 /// recomputed softmax, dS, the tile's dq rows and its share of dk and dv,
-/// all written by one update of `grads` (rows: dq's, then dk's and dv's).
+/// all written by one update of `grads` (rows: dq's, then dk's and dv's;
+/// a dq row's second element holds, at column k, its row's share of the
+/// gradient of f32 capture read k, which `captureGrads` sum per capture).
 struct AttendGradFuncs {
   int tileQueries = 0;
   Halide::Func qf, kt, kf, vt, dof; // q, K transposed, K rows, V transposed, dO
@@ -87,6 +89,8 @@ struct AttendGradFuncs {
   Halide::Func invSum, dpAcc, dp, rowDot, ds;
   Halide::Func dqAcc, dqTile, dkAcc, dkPart, dvAcc, dvPart;
   Halide::Func grads, dq, dk, dv;
+  std::vector<Halide::Func> rowCaptureGrads; // per f32 capture read
+  std::vector<Halide::Func> captureGrads;    // per f32 capture
   Halide::Var c{"c"}, d{"d"}, i{"i"}, j{"j"}, h{"h"}, b{"b"}, r{"r"},
       g{"g"}, t{"qtile"}, x{"x"}, n{"n"};
   // rd / rc: head and value dims; rk: keys as (lane, lane group); rg: keys
@@ -159,6 +163,9 @@ struct ChunkedFuncs {
   bool inverted = false; // undo computed here from order
   bool sharedQK = false;  // q and k one tensor: queries read from keysT
   Halide::Expr valueWidth; // E
+  Halide::Expr shortMode;  // full_if_short and L ≤ C: one segment per round
+  Halide::Expr slots;      // S: entries per chunk (C, or L in short mode)
+  int32_t before = 0, neighbours = 1; // before, before + 1 + after
   Halide::Func posFlat, undo, kf, keySq, keyScale, queryPos, keyPos, qT, dot,
       keySlotScale, score, rowMax, probs, rowSum, rowLse, vf, keysT, values,
       pvAcc, pvOut, result, out, lse;
@@ -169,9 +176,11 @@ struct ChunkedFuncs {
 };
 
 /// `knownUndo`: the inverse of the order when it is sort_chunk's (else it
-/// is inverted here).
+/// is inverted here). `ChunkedOp` is attn::ChunkedAttendOp or
+/// attn::ChunkedAttendGradOp (whose backward recomputes this forward).
+template <typename ChunkedOp>
 mlir::FailureOr<ChunkedFuncs>
-defineChunkedAttend(attn::ChunkedAttendOp op, ValueTable &values,
+defineChunkedAttend(ChunkedOp op, ValueTable &values,
                     std::optional<Halide::Func> knownUndo);
 
 struct CombineFuncs {
@@ -180,7 +189,38 @@ struct CombineFuncs {
   Halide::RDom rr;
 };
 
-CombineFuncs defineCombineRounds(attn::CombineRoundsOp op, ValueTable &values);
+/// `CombineOp` is attn::CombineRoundsOp or attn::CombineRoundsGradOp.
+template <typename CombineOp>
+CombineFuncs defineCombineRounds(CombineOp op, ValueTable &values);
+
+/// chunked_attend_grad (LshGrad.cpp): the forward's Funcs recomputed, then
+/// per chunk dP, δ and dS, the chunk's dq rows and its key slots' shares of
+/// dk and dv in `grads`; dq, dk and dv sum those shares over rounds and
+/// neighbouring chunks per position.
+struct ChunkedGradFuncs {
+  ChunkedFuncs fwd;
+  Halide::Func doutRows, doutT, dlseSorted, qRows, invSum, dpAcc, dp, delta,
+      ds, dqAcc, dqT, keyAcc, keyPart, valAcc, valPart, grads, dqSum, keySum,
+      valSum, keyDot, dq, dk, dv;
+  Halide::Var row{"row"};
+  Halide::RDom rx, rt, rjn, rr, rnr, rd;
+};
+
+mlir::FailureOr<ChunkedGradFuncs>
+defineChunkedAttendGrad(attn::ChunkedAttendGradOp op, ValueTable &values,
+                        std::optional<Halide::Func> knownUndo);
+
+/// combine_rounds_grad (LshGrad.cpp): the forward's weights and result
+/// recomputed, then dout and dlse per round.
+struct CombineGradFuncs {
+  CombineFuncs fwd;
+  Halide::Func rowDot, roundDot, dout, dlse;
+  Halide::Var r{"r"};
+  Halide::RDom rx;
+};
+
+CombineGradFuncs defineCombineRoundsGrad(attn::CombineRoundsGradOp op,
+                                         ValueTable &values);
 
 /// The dense helpers: one Func each (with its inner reductions).
 struct DenseFuncs {

@@ -24,6 +24,8 @@
 //===----------------------------------------------------------------------===//
 #include "Algorithms.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
 using namespace mlir;
 using namespace attnc;
 using namespace attnc::codegen;
@@ -69,13 +71,16 @@ attnc::codegen::defineAttendGrad(attn::AttendGradOp op, ValueTable &values,
   f.scaled(j, i, h, b) = f.dotAcc(j, i, h, b) * attendScale(op, D);
   H::Expr s = f.scaled(j, i, h, b);
   H::Expr score = s, scoreSlope = 1.0f;
+  std::vector<H::Expr> captureSlopes; // d score / d (f32 capture read k)
   if (!op.getScore().empty()) {
     auto e = regionToExpr(op.getScore(), {s, b, h, i, j}, caps);
-    auto de = regionToExpr(op.getScoreGrad(), {s, b, h, i, j}, caps);
+    auto de = translateRegion(op.getScoreGrad(), {s, b, h, i, j}, caps);
     if (failed(e) || failed(de))
       return failure();
     score = H::cast<float>(*e);
-    scoreSlope = H::cast<float>(*de);
+    scoreSlope = H::cast<float>(de->yielded[0]);
+    for (size_t k = 1; k < de->yielded.size(); ++k)
+      captureSlopes.push_back(H::cast<float>(de->yielded[k]));
   }
   // Rows past Lq (the last tile's padding) allow nothing: they must add
   // nothing to dk and dv.
@@ -114,12 +119,25 @@ attnc::codegen::defineAttendGrad(attn::AttendGradOp op, ValueTable &values,
 
   // A pair with probability 0 (masked, or underflowed) has no gradient;
   // the test also keeps an infinite score slope at a masked pair out.
+  // dScore = P ∘ (dP − δ) is the gradient of the score function's value.
+  auto dScore = [&](H::Expr jj, H::Expr ii) {
+    H::Expr p = P(jj, ii);
+    return H::select(p == 0.0f, 0.0f,
+                     p * (f.dp(jj, ii, h, b) - f.rowDot(ii, h, b)));
+  };
   f.ds = H::Func("ds");
-  H::Expr p = P(j, i);
-  f.ds(j, i, h, b) =
-      H::select(p == 0.0f, 0.0f,
-                p * (f.dp(j, i, h, b) - f.rowDot(i, h, b)) * scoreSlope *
-                    attendScale(op, D));
+  f.ds(j, i, h, b) = dScore(j, i) * scoreSlope * attendScale(op, D);
+
+  // Per f32 capture read k, each row's share of its gradient:
+  // Σ_j dScore · d score / d read_k (a sum per (b, h) once over rows).
+  for (auto [k, slope] : llvm::enumerate(captureSlopes)) {
+    H::Func slopeAt("capture_slope" + std::to_string(k));
+    slopeAt(j, i, h, b) = slope;
+    H::Func row("row_capture_grad" + std::to_string(k));
+    row(i, h, b) = 0.0f;
+    row(i, h, b) += dScore(key, i) * slopeAt(key, i, h, b);
+    f.rowCaptureGrads.push_back(row);
+  }
 
   // dq per row group g (QR rows r): the keys the group can see bound the
   // reduction, as in the forward's band P·V.
@@ -168,9 +186,14 @@ attnc::codegen::defineAttendGrad(attn::AttendGradOp op, ValueTable &values,
   f.grads = H::Func("grads");
   f.grads(x, n, h, b) = H::Tuple(0.0f, 0.0f);
   H::Expr target = H::select(isQuery, queryRow, Lq + keyRow);
-  f.grads(x, target, h, b) =
-      H::Tuple(f.grads(x, target, h, b)[0] + H::select(isQuery, dqValue, dkValue),
-               f.grads(x, target, h, b)[1] + H::select(isQuery, 0.0f, dvValue));
+  H::Expr captureValue = 0.0f; // column k: read k's share of this row
+  for (auto [k, row] : llvm::enumerate(f.rowCaptureGrads))
+    captureValue = H::select(x == int(k),
+                             row(tileIdx * QT + H::min(ux, QT - 1), h, b),
+                             captureValue);
+  f.grads(x, target, h, b) = H::Tuple(
+      f.grads(x, target, h, b)[0] + H::select(isQuery, dqValue, dkValue),
+      f.grads(x, target, h, b)[1] + H::select(isQuery, captureValue, dvValue));
 
   f.dq = H::Func("attend_dq");
   f.dq(d, i, h, b) = H::cast(resultType(op, 0), f.grads(d, i, h, b)[0]);
@@ -178,5 +201,41 @@ attnc::codegen::defineAttendGrad(attn::AttendGradOp op, ValueTable &values,
   f.dk(d, j, h, b) = H::cast(resultType(op, 1), f.grads(d, Lq + j, h, b)[0]);
   f.dv = H::Func("attend_dv");
   f.dv(c, j, h, b) = H::cast(resultType(op, 2), f.grads(c, Lq + j, h, b)[1]);
+
+  // Each f32 capture's gradient: zero, plus every read's row shares summed
+  // into the element it read (indices of b and h only, clamped as the
+  // forward's read is; attn-generate-backward checks that).
+  H::RDom rows(0, Lq, 0, q.shape[1], 0, q.shape[0], "capture_rows");
+  FailureOr<RegionExprs> at;
+  if (!op.getScore().empty()) {
+    at = translateRegion(op.getScore(),
+                         {H::Expr(0.0f), rows.z, rows.y, H::Expr(0), H::Expr(0)},
+                         caps);
+    if (failed(at))
+      return failure();
+  }
+  std::vector<Operation *> reads;
+  if (!op.getScore().empty())
+    for (Operation *read : attn::f32CaptureReads(op.getScore()))
+      reads.push_back(read);
+  for (auto [index, capture] : llvm::enumerate(op.getCaptures())) {
+    if (!attn::isF32Capture(capture))
+      continue;
+    const TensorValue &cap = caps[index];
+    std::vector<H::Var> vars;
+    for (size_t k = 0; k < cap.shape.size(); ++k)
+      vars.push_back(H::Var("cg" + std::to_string(k)));
+    H::Func grad("attend_dcapture" + std::to_string(index));
+    grad(vars) = 0.0f;
+    for (auto [k, read] : llvm::enumerate(reads)) {
+      auto arg = cast<BlockArgument>(cast<tensor::ExtractOp>(read).getTensor());
+      if (arg.getArgNumber() != 5 + index)
+        continue;
+      const std::vector<H::Expr> &idx = at->readIndices.lookup(read);
+      std::vector<H::Expr> innermostFirst(idx.rbegin(), idx.rend());
+      grad(innermostFirst) += f.grads(int(k), rows.x, rows.y, rows.z)[1];
+    }
+    f.captureGrads.push_back(grad); // f32, as its capture
+  }
   return f;
 }

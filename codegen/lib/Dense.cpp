@@ -1,7 +1,7 @@
 //===- Dense.cpp - the algorithms of the dense helpers --------------------===//
 //
 // linear, layer_norm, gelu, relu, add/sub/mul, split_heads, merge_heads and
-// their gradients (neg, gelu_grad, relu_grad, sum_to, linear_input_grad,
+// their gradients (neg, zeros_like, gelu_grad, relu_grad, sum_to, linear_input_grad,
 // linear_weight_grad, layer_norm_grad): one output Func each, plus an inner
 // reduction (linear's accumulator, a sum over rows) or row statistics.
 // CPU/DenseSchedule.cpp schedules them.
@@ -165,12 +165,15 @@ FailureOr<DenseFuncs> attnc::codegen::defineDense(Operation *op,
     shape = x.shape;
     return f;
   }
-  if (isa<attn::NegOp, attn::GeluGradOp, attn::ReluGradOp>(op)) {
+  if (isa<attn::NegOp, attn::ZerosLikeOp, attn::GeluGradOp,
+          attn::ReluGradOp>(op)) {
     TensorValue x = in(0);
     f.vars = vars(x.rank());
     H::Expr e = H::cast<float>(x.func(exprs(f.vars)));
     if (isa<attn::NegOp>(op)) {
       e = -e;
+    } else if (isa<attn::ZerosLikeOp>(op)) {
+      e = 0.0f;
     } else {
       H::Expr dy = H::cast<float>(in(1).func(exprs(f.vars)));
       e = isa<attn::ReluGradOp>(op) ? H::select(e > 0.0f, dy, 0.0f)

@@ -46,6 +46,16 @@ mlir::FailureOr<Halide::Expr>
 regionToExpr(mlir::Region &region, llvm::ArrayRef<Halide::Expr> leading,
              llvm::ArrayRef<TensorValue> captures);
 
+/// Every value a region yields, and the indices (clamped into the tensor,
+/// outermost first) at which each of its tensor.extract ops reads a capture.
+struct RegionExprs {
+  std::vector<Halide::Expr> yielded;
+  llvm::DenseMap<mlir::Operation *, std::vector<Halide::Expr>> readIndices;
+};
+mlir::FailureOr<RegionExprs>
+translateRegion(mlir::Region &region, llvm::ArrayRef<Halide::Expr> leading,
+                llvm::ArrayRef<TensorValue> captures);
+
 Halide::Type halideType(mlir::Type elementType);
 
 /// The result element type of `op`'s result `index` as a Halide type.

@@ -79,6 +79,26 @@ std::vector<H::Func> chainProducers(attn::ChunkedAttendOp op, LshState &lsh) {
   return funcs;
 }
 
+/// The inverse of `order` when sort_chunk computed it (else chunked_attend
+/// and its gradient invert the order themselves).
+std::optional<H::Func> knownUndo(Value order, LshState &lsh) {
+  if (auto sort = order.getDefiningOp<attn::SortChunkOp>())
+    return lsh.sorts[sort].undo;
+  return std::nullopt;
+}
+
+/// Gradient Funcs as values shaped and typed like the inputs they belong to.
+std::vector<TensorValue>
+gradientsOf(ValueTable &values,
+            std::initializer_list<std::pair<H::Func, Value>> grads) {
+  std::vector<TensorValue> result;
+  for (auto [func, input] : grads) {
+    TensorValue in = values.tensors.lookup(input);
+    result.push_back({func, in.shape, in.type});
+  }
+  return result;
+}
+
 attn::ScheduleAttr scheduleOf(Operation *op) {
   return op->getAttrOfType<attn::ScheduleAttr>(attn::kScheduleAttrName);
 }
@@ -123,12 +143,13 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target,
         if (failed(f))
           return failure();
         cpu::scheduleAttendGrad(*f, *s);
-        std::vector<TensorValue> grads;
-        for (auto [func, input] : {std::pair{f->dq, a.getQ()},
-                                   {f->dk, a.getK()}, {f->dv, a.getV()}}) {
-          TensorValue in = values.tensors.lookup(input);
-          grads.push_back({func, in.shape, in.type});
-        }
+        std::vector<TensorValue> grads = gradientsOf(
+            values, {{f->dq, a.getQ()}, {f->dk, a.getK()}, {f->dv, a.getV()}});
+        auto grad = f->captureGrads.begin();
+        for (Value capture : a.getCaptures())
+          if (attn::isF32Capture(capture))
+            grads.push_back({*grad++, values.tensors.lookup(capture).shape,
+                             H::Float(32)});
         return grads;
       })
       .Case([&](attn::WindowedAttendOp w) -> Results {
@@ -173,10 +194,7 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target,
         auto s = needSchedule(ca);
         if (failed(s))
           return failure();
-        std::optional<H::Func> undo;
-        if (auto sort = ca.getOrder().getDefiningOp<attn::SortChunkOp>())
-          undo = lsh.sorts[sort].undo;
-        auto f = defineChunkedAttend(ca, values, undo);
+        auto f = defineChunkedAttend(ca, values, knownUndo(ca.getOrder(), lsh));
         if (failed(f))
           return failure();
         bool fused = feedsOnlyCombine(ca);
@@ -191,6 +209,28 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target,
         return std::vector<TensorValue>{
             {f->out, outShape, resultType(ca, 0)},
             {f->lse, lseShape, resultType(ca, 1)}};
+      })
+      .Case([&](attn::ChunkedAttendGradOp ca) -> Results {
+        auto s = needSchedule(ca);
+        if (failed(s))
+          return failure();
+        auto f = defineChunkedAttendGrad(ca, values,
+                                         knownUndo(ca.getOrder(), lsh));
+        if (failed(f))
+          return failure();
+        cpu::scheduleChunkedAttendGrad(*f, *s);
+        return gradientsOf(values, {{f->dq, ca.getQ()},
+                                    {f->dk, ca.getK()},
+                                    {f->dv, ca.getV()}});
+      })
+      .Case([&](attn::CombineRoundsGradOp cr) -> Results {
+        CombineGradFuncs f = defineCombineRoundsGrad(cr, values);
+        cpu::scheduleCombineRoundsGrad(f, target.f32Lanes());
+        TensorValue out = values.tensors.lookup(cr.getOut());
+        TensorValue lse = values.tensors.lookup(cr.getLse());
+        return std::vector<TensorValue>{
+            {f.dout, out.shape, resultType(cr, 0)},
+            {f.dlse, lse.shape, resultType(cr, 1)}};
       })
       .Case([&](attn::CombineRoundsOp cr) -> Results {
         CombineFuncs f = defineCombineRounds(cr, values);
@@ -208,7 +248,7 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target,
       })
       .Case<attn::LinearOp, attn::LayerNormOp, attn::GeluOp, attn::ReluOp,
             attn::AddOp, attn::SubOp, attn::MulOp, attn::SplitHeadsOp,
-            attn::MergeHeadsOp, attn::NegOp, attn::GeluGradOp,
+            attn::MergeHeadsOp, attn::NegOp, attn::ZerosLikeOp, attn::GeluGradOp,
             attn::ReluGradOp, attn::SumToOp, attn::LinearInputGradOp,
             attn::LinearWeightGradOp, attn::LayerNormGradOp>([&](Operation *d) -> Results {
         std::vector<H::Expr> shape;
@@ -267,6 +307,9 @@ FailureOr<BuiltKernel> attnc::codegen::describeKernel(func::FuncOp fn) {
     for (Operation *user : arg.getUsers()) {
       if (auto ca = dyn_cast<attn::ChunkedAttendOp>(user);
           ca && ca.getOrder() == arg)
+        k.args[idx].values = kValuesPermutation;
+      else if (auto cg = dyn_cast<attn::ChunkedAttendGradOp>(user);
+               cg && cg.getOrder() == arg)
         k.args[idx].values = kValuesPermutation;
       else if (isa<attn::SortChunkOp>(user) && k.args[idx].values == 0)
         k.args[idx].values = kMaxBucketValue + 1;

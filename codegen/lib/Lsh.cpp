@@ -133,9 +133,9 @@ SortFuncs attnc::codegen::defineSortChunk(attn::SortChunkOp op,
   return f;
 }
 
+template <typename ChunkedOp>
 FailureOr<ChunkedFuncs>
-attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
-                                    ValueTable &values,
+attnc::codegen::defineChunkedAttend(ChunkedOp op, ValueTable &values,
                                     std::optional<H::Func> knownUndo) {
   ChunkedFuncs f;
   TensorValue q = values.tensors.lookup(op.getQ());
@@ -162,6 +162,10 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
       op.getFullIfShort() ? (L <= C) : H::Internal::const_false();
   H::Expr S = H::select(shortMode, L, C);
   f.numChunks = H::select(shortMode, R, (RL + (C - 1)) / C);
+  f.shortMode = shortMode;
+  f.slots = S;
+  f.before = before;
+  f.neighbours = neighbours;
 
   // Entry f of the rounds laid end to end is position posFlat(f).
   f.ro = H::RDom(0, L, 0, R, "ro");
@@ -329,7 +333,16 @@ attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp op,
   return f;
 }
 
-CombineFuncs attnc::codegen::defineCombineRounds(attn::CombineRoundsOp op,
+// chunked_attend_grad recomputes the forward from the same definition.
+template FailureOr<ChunkedFuncs>
+attnc::codegen::defineChunkedAttend(attn::ChunkedAttendOp, ValueTable &,
+                                    std::optional<H::Func>);
+template FailureOr<ChunkedFuncs>
+attnc::codegen::defineChunkedAttend(attn::ChunkedAttendGradOp, ValueTable &,
+                                    std::optional<H::Func>);
+
+template <typename CombineOp>
+CombineFuncs attnc::codegen::defineCombineRounds(CombineOp op,
                                                  ValueTable &values) {
   CombineFuncs f;
   TensorValue out = values.tensors.lookup(op.getOut());
@@ -355,7 +368,15 @@ CombineFuncs attnc::codegen::defineCombineRounds(attn::CombineRoundsOp op,
   f.acc(x, i, h, b) += f.weight(f.rr, i, h, b) *
                        H::cast<float>(out.func(x, i, f.rr, h, b));
   f.result = H::Func("combine_rounds");
-  f.result(x, i, h, b) =
-      H::cast(resultType(op), f.acc(x, i, h, b) / f.weightSum(i, h, b));
+  H::Expr value = f.acc(x, i, h, b) / f.weightSum(i, h, b);
+  if constexpr (std::is_same_v<CombineOp, attn::CombineRoundsOp>)
+    value = H::cast(resultType(op), value); // the grad keeps f32
+  f.result(x, i, h, b) = value;
   return f;
 }
+
+// combine_rounds_grad recomputes the forward from the same definition.
+template CombineFuncs
+attnc::codegen::defineCombineRounds(attn::CombineRoundsOp, ValueTable &);
+template CombineFuncs
+attnc::codegen::defineCombineRounds(attn::CombineRoundsGradOp, ValueTable &);

@@ -84,7 +84,7 @@ class RegionTranslator {
 public:
   RegionTranslator(ArrayRef<TensorValue> captures) : captures(captures) {}
 
-  FailureOr<H::Expr> run(Region &region, ArrayRef<H::Expr> leading) {
+  FailureOr<RegionExprs> run(Region &region, ArrayRef<H::Expr> leading) {
     Block &block = region.front();
     // One region is one Halide expression, and Halide's compile time grows
     // quadratically with an expression's depth past a few thousand nodes
@@ -106,8 +106,13 @@ public:
     for (auto [i, cap] : llvm::enumerate(captures))
       tensorArgs[block.getArgument(leading.size() + i)] = &cap;
     for (Operation &op : block) {
-      if (auto yield = dyn_cast<attn::YieldOp>(op))
-        return exprs.lookup(yield.getValues().front());
+      if (auto yield = dyn_cast<attn::YieldOp>(op)) {
+        RegionExprs result;
+        for (Value v : yield.getValues())
+          result.yielded.push_back(exprs.lookup(v));
+        result.readIndices = std::move(readIndices);
+        return result;
+      }
       if (failed(translate(op)))
         return failure();
     }
@@ -243,6 +248,7 @@ private:
                        H::cast(x.type(), t->shape[k] - 1))));
         }
         H::Expr value = t->at(idx);
+        readIndices[&op] = idx;
         if (value.type().is_int())
           setInt(r, value, {INT32_MIN, INT32_MAX});
         else
@@ -332,6 +338,7 @@ private:
   llvm::DenseMap<Value, Range> ranges;
   llvm::DenseMap<Value, H::Expr> exprs;
   llvm::DenseMap<Value, const TensorValue *> tensorArgs;
+  llvm::DenseMap<Operation *, std::vector<H::Expr>> readIndices;
 };
 
 } // namespace
@@ -341,10 +348,19 @@ H::Expr TensorValue::at(const std::vector<H::Expr> &outermostFirst) const {
   return func(args);
 }
 
+FailureOr<RegionExprs>
+attnc::codegen::translateRegion(Region &region, ArrayRef<H::Expr> leading,
+                                ArrayRef<TensorValue> captures) {
+  return RegionTranslator(captures).run(region, leading);
+}
+
 FailureOr<H::Expr>
 attnc::codegen::regionToExpr(Region &region, ArrayRef<H::Expr> leading,
                              ArrayRef<TensorValue> captures) {
-  return RegionTranslator(captures).run(region, leading);
+  FailureOr<RegionExprs> r = translateRegion(region, leading, captures);
+  if (failed(r))
+    return failure();
+  return r->yielded.front();
 }
 
 H::Type attnc::codegen::halideType(Type t) {

@@ -207,11 +207,11 @@ LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
                              << "' must be an #attn.schedule or "
                                 "#attn.gpu_schedule attribute";
     if (!isa<AttendOp, AttendGradOp, WindowedAttendOp, ChunkedAttendOp,
-             HashBucketOp>(op))
+             ChunkedAttendGradOp, HashBucketOp>(op))
       return op->emitError() << "'" << name
                              << "' belongs on attn.attend, attn.attend_grad, "
-                                "attn.windowed_attend, attn.chunked_attend or "
-                                "attn.hash_bucket";
+                                "attn.windowed_attend, attn.chunked_attend, "
+                                "attn.chunked_attend_grad or attn.hash_bucket";
     return success();
   }
   if (name == kExactAttrName) {

@@ -10,6 +10,7 @@
 #include "attnc/Dialect/Attn/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
@@ -183,7 +184,8 @@ bool compatible(Type a, Type b) {
 /// that was not given (attend's optional mask and score).
 LogicalResult verifyLambda(Operation *op, Region &region, StringRef name,
                            ArrayRef<Type> leading, StringRef leadingNames,
-                           OperandRange captures, Type yields) {
+                           OperandRange captures, Type yields,
+                           size_t count = 1) {
   if (region.empty())
     return success();
   Block &block = region.front();
@@ -210,13 +212,16 @@ LogicalResult verifyLambda(Operation *op, Region &region, StringRef name,
   auto yield = block.empty() ? YieldOp() : dyn_cast<YieldOp>(block.back());
   if (!yield)
     return op->emitOpError() << name << " region must end in attn.yield";
-  if (yield.getValues().size() != 1)
-    return op->emitOpError() << name << " region must yield exactly one "
-                             << "value, got " << yield.getValues().size();
-  Type got = yield.getValues().front().getType();
-  if (!compatible(got, yields))
-    return op->emitOpError() << name << " region yields " << got
-                             << ", expected " << yields;
+  if (yield.getValues().size() != count)
+    return op->emitOpError()
+           << name << " region must yield exactly "
+           << (count == 1 ? std::string("one value")
+                          : std::to_string(count) + " values")
+           << ", got " << yield.getValues().size();
+  for (Value v : yield.getValues())
+    if (!compatible(v.getType(), yields))
+      return op->emitOpError() << name << " region yields " << v.getType()
+                               << ", expected " << yields;
   return success();
 }
 
@@ -280,20 +285,22 @@ LogicalResult SortChunkOp::verify() {
   return success();
 }
 
-LogicalResult ChunkedAttendOp::verify() {
-  ShapeChecker c(*this);
-  Value q = getQ(), k = getK(), v = getV(), order = getOrder();
-  Value out = getOut(), lse = getLse();
+namespace {
+
+/// chunked_attend's operands and its (out, lse), or chunked_attend_grad's
+/// operands and the gradients (dout, dlse) of those results.
+bool checkChunked(ShapeChecker &c, Value q, Value k, Value v, Value order,
+                  Value out, StringRef outName, Value lse, StringRef lseName,
+                  int64_t chunk, int64_t before, int64_t after) {
   const char *layout = "[B, H, L, D]";
   bool ok =
       c.rank(q, "q", 4, layout) && c.rank(k, "k", 4, layout) &&
       c.rank(v, "v", 4, layout) &&
       c.rank(order, "order", 4, "[B, H, R, L]") &&
-      c.rank(out, "out", 5, "[B, H, R, L, Dv]") &&
-      c.rank(lse, "lse", 4, "[B, H, R, L]") &&
-      c.atLeast(getChunk(), 1, "chunk length") &&
-      c.atLeast(getBefore(), 0, "before") &&
-      c.atLeast(getAfter(), 0, "after");
+      c.rank(out, outName, 5, "[B, H, R, L, Dv]") &&
+      c.rank(lse, lseName, 4, "[B, H, R, L]") &&
+      c.atLeast(chunk, 1, "chunk length") &&
+      c.atLeast(before, 0, "before") && c.atLeast(after, 0, "after");
   static const char *bhld[] = {"B", "H", "L", "D"};
   static const char *bhrl[] = {"B", "H", "R", "L"};
   for (int64_t i = 0; ok && i < 4; ++i)
@@ -303,27 +310,68 @@ LogicalResult ChunkedAttendOp::verify() {
   ok = ok && c.same(order, "order", 0, q, "q", 0, "B") &&
        c.same(order, "order", 1, q, "q", 1, "H") &&
        c.same(order, "order", 3, q, "q", 2, "L");
-  for (int64_t i = 0; ok && i < 4; ++i) {
-    ok = c.same(out, "out", i, order, "order", i, bhrl[i]) &&
-         c.same(lse, "lse", i, order, "order", i, bhrl[i]);
-  }
-  ok = ok && c.same(out, "out", 4, v, "v", 3, "Dv");
+  for (int64_t i = 0; ok && i < 4; ++i)
+    ok = c.same(out, outName, i, order, "order", i, bhrl[i]) &&
+         c.same(lse, lseName, i, order, "order", i, bhrl[i]);
+  return ok && c.same(out, outName, 4, v, "v", 3, "Dv");
+}
+
+/// combine_rounds' (out, lse) and its result, or the result's gradient.
+bool checkCombine(ShapeChecker &c, Value out, Value lse, Value r,
+                  StringRef rName) {
+  bool ok = c.rank(out, "out", 5, "[B, H, R, L, Dv]") &&
+            c.rank(lse, "lse", 4, "[B, H, R, L]") &&
+            c.rank(r, rName, 4, "[B, H, L, Dv]");
+  static const char *names[] = {"B", "H", "R", "L"};
+  for (int64_t i = 0; ok && i < 4; ++i)
+    ok = c.same(lse, "lse", i, out, "out", i, names[i]);
+  return ok && c.same(r, rName, 0, out, "out", 0, "B") &&
+         c.same(r, rName, 1, out, "out", 1, "H") &&
+         c.same(r, rName, 2, out, "out", 3, "L") &&
+         c.same(r, rName, 3, out, "out", 4, "Dv");
+}
+
+/// A gradient has the shape of what it is the gradient of.
+bool checkGradientShape(ShapeChecker &c, Value grad, StringRef gradName,
+                        Value of, StringRef ofName) {
+  int64_t rank = cast<RankedTensorType>(of.getType()).getRank();
+  bool ok = c.rank(grad, gradName, rank, "the shape of " + ofName.str());
+  for (int64_t i = 0; ok && i < rank; ++i)
+    ok = c.same(grad, gradName, i, of, ofName, i, "dimension");
+  return ok;
+}
+
+} // namespace
+
+LogicalResult ChunkedAttendOp::verify() {
+  ShapeChecker c(*this);
+  (void)checkChunked(c, getQ(), getK(), getV(), getOrder(), getOut(), "out",
+                     getLse(), "lse", getChunk(), getBefore(), getAfter());
+  return c.result();
+}
+
+LogicalResult ChunkedAttendGradOp::verify() {
+  ShapeChecker c(*this);
+  (void)(checkChunked(c, getQ(), getK(), getV(), getOrder(), getDout(),
+                      "dout", getDlse(), "dlse", getChunk(), getBefore(),
+                      getAfter()) &&
+         checkGradientShape(c, getDq(), "dq", getQ(), "q") &&
+         checkGradientShape(c, getDk(), "dk", getK(), "k") &&
+         checkGradientShape(c, getDv(), "dv", getV(), "v"));
   return c.result();
 }
 
 LogicalResult CombineRoundsOp::verify() {
   ShapeChecker c(*this);
-  Value out = getOut(), lse = getLse(), r = getResult();
-  bool ok = c.rank(out, "out", 5, "[B, H, R, L, Dv]") &&
-            c.rank(lse, "lse", 4, "[B, H, R, L]") &&
-            c.rank(r, "result", 4, "[B, H, L, Dv]");
-  static const char *names[] = {"B", "H", "R", "L"};
-  for (int64_t i = 0; ok && i < 4; ++i)
-    ok = c.same(lse, "lse", i, out, "out", i, names[i]);
-  ok = ok && c.same(r, "result", 0, out, "out", 0, "B") &&
-       c.same(r, "result", 1, out, "out", 1, "H") &&
-       c.same(r, "result", 2, out, "out", 3, "L") &&
-       c.same(r, "result", 3, out, "out", 4, "Dv");
+  (void)checkCombine(c, getOut(), getLse(), getResult(), "result");
+  return c.result();
+}
+
+LogicalResult CombineRoundsGradOp::verify() {
+  ShapeChecker c(*this);
+  (void)(checkCombine(c, getOut(), getLse(), getDy(), "dy") &&
+         checkGradientShape(c, getDout(), "dout", getOut(), "out") &&
+         checkGradientShape(c, getDlse(), "dlse", getLse(), "lse"));
   return c.result();
 }
 
@@ -423,11 +471,51 @@ LogicalResult AttendGradOp::verifyRegions() {
     return emitOpError() << (getScore().empty()
                                  ? "score_grad region without a score region"
                                  : "score region without its score_grad region");
+  // One gradient per f32 capture, of its type.
+  SmallVector<Value> f32Captures;
+  for (Value c : getCaptures())
+    if (isF32Capture(c))
+      f32Captures.push_back(c);
+  if (getCaptureGrads().size() != f32Captures.size())
+    return emitOpError() << "expects one capture gradient per f32 capture ("
+                         << f32Captures.size() << "), got "
+                         << getCaptureGrads().size();
+  for (auto [k, grad, capture] :
+       llvm::enumerate(getCaptureGrads(), f32Captures))
+    if (!compatible(grad.getType(), capture.getType()))
+      return emitOpError() << "capture gradient " << k << " type "
+                           << grad.getType()
+                           << " does not match its capture's type "
+                           << capture.getType();
   MLIRContext *ctx = getContext();
   Type idx = IndexType::get(ctx), f32 = Float32Type::get(ctx);
+  size_t reads = getScore().empty() ? 0 : f32CaptureReads(getScore()).size();
   return verifyLambda(*this, getScoreGrad(), "score_grad",
                       {f32, idx, idx, idx, idx}, "s : f32, b, h, i, j : index",
-                      getCaptures(), f32);
+                      getCaptures(), f32, 1 + reads);
+}
+
+bool attnc::attn::isF32Capture(Value capture) {
+  auto t = dyn_cast<RankedTensorType>(capture.getType());
+  return t && t.getElementType().isF32();
+}
+
+SmallVector<Operation *> attnc::attn::f32CaptureReads(Region &score) {
+  SmallVector<Operation *> reads;
+  if (score.empty())
+    return reads;
+  Block &block = score.front();
+  for (Operation &op : block) {
+    auto read = dyn_cast<tensor::ExtractOp>(op);
+    if (!read)
+      continue;
+    auto arg = dyn_cast<BlockArgument>(read.getTensor());
+    // Arguments after (s, b, h, i, j) are the captures.
+    if (arg && arg.getOwner() == &block && arg.getArgNumber() >= 5 &&
+        isF32Capture(arg))
+      reads.push_back(&op);
+  }
+  return reads;
 }
 
 //===----------------------------------------------------------------------===//

@@ -4,9 +4,11 @@
 // pass reads each attn.attend's mask (and `causal`) and records what it is:
 //
 //   #attn.mask<none>                    every key is allowed
-//   #attn.mask<band, lo = A, hi = B>    j − i ∈ [A, B] (an absent bound is
+//   #attn.mask<band, lo = A, hi = B>    every allowed pair has j − i in
+//                                       [A, B] (an absent bound is
 //                                       unbounded): causal, sliding windows,
-//                                       their intersections
+//                                       their intersections, a band and any
+//                                       further condition (dilated windows)
 //   #attn.mask<block, size = S>         the mask reads i and j only as i / S
 //                                       and j / S: block-sparse layouts,
 //                                       where dead blocks can be skipped
@@ -63,7 +65,8 @@ MaskAttr classify(MLIRContext *ctx, Region &mask, bool isCausal) {
   Block &block = mask.front();
   MaskAnalysis analysis(block.getArgument(2), block.getArgument(3));
   Value yielded = cast<YieldOp>(block.getTerminator()).getValues()[0];
-  if (auto band = analysis.band(yielded))
+  // A bounding band is enough: codegen evaluates the mask inside it.
+  if (auto band = analysis.boundingBand(yielded))
     return bandAttr(band->intersect(causal));
   if (!isCausal)
     if (auto size = analysis.blockSize())

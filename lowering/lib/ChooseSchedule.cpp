@@ -61,9 +61,14 @@ ScheduleAttr cpuSchedule(MLIRContext *ctx, Operation *op,
     return ScheduleAttr::get(ctx, lanes, kWindowedTileQueries,
                              kWindowTapsPerRegisterTile, keyTile);
   int64_t rows = target.vectorRegisters() >= 32 ? 8 : 6;
-  if (auto chunked = dyn_cast<ChunkedAttendOp>(op))
-    return ScheduleAttr::get(ctx, lanes,
-                             std::min<int64_t>(chunked.getChunk(), 4096), rows,
+  // chunked_attend_grad recomputes its forward in the same tiles.
+  auto chunk = isa<ChunkedAttendOp>(op)
+                   ? cast<ChunkedAttendOp>(op).getChunk()
+                   : isa<ChunkedAttendGradOp>(op)
+                         ? cast<ChunkedAttendGradOp>(op).getChunk()
+                         : 0;
+  if (chunk)
+    return ScheduleAttr::get(ctx, lanes, std::min<int64_t>(chunk, 4096), rows,
                              keyTile);
   return ScheduleAttr::get(ctx, lanes, kAttendTileQueries, rows, keyTile);
 }
@@ -138,7 +143,7 @@ struct ChooseSchedulePass
     }
     module.walk([&](Operation *op) {
       if (!isa<AttendOp, AttendGradOp, WindowedAttendOp, ChunkedAttendOp,
-               HashBucketOp>(op))
+               ChunkedAttendGradOp, HashBucketOp>(op))
         return;
       if (op->hasAttr(kScheduleAttrName)) // a schedule written by hand wins
         return;

@@ -1,8 +1,9 @@
 //===- DifferentiateScore.cpp - d score / d s of a score region -----------===//
 //
 // A score function is a straight-line block of arith and math ops on the
-// scaled score s (f32) and the indices. Its derivative in s is written as
-// ops too (forward mode: every value that depends on s gets a tangent), so
+// scaled score s (f32) and the indices. Its derivative in s — and in each
+// value it reads from an f32 capture, for the capture's gradient — is
+// written as ops too (forward mode: every value that depends on s gets a tangent), so
 // that codegen translates it like any other region and the backward needs
 // no symbolic algebra of its own. Values that do not depend on s (indices,
 // captures, constants) have no tangent: their derivative is zero and no op
@@ -131,16 +132,25 @@ LogicalResult attnc::differentiateScore(Region &score, Region &out) {
   for (BlockArgument arg : body.getArguments())
     map.map(arg, block->addArgument(arg.getType(), arg.getLoc()));
   OpBuilder b = OpBuilder::atBlockEnd(block);
-  Tangents t(b, score.getParentOp()->getLoc());
-  t.tangent[body.getArgument(0)] = t.constant(1.0);
-  for (Operation &op : body.without_terminator()) {
-    Operation *clone = b.clone(op, map);
-    if (failed(t.rule(op, *clone)))
-      return failure();
-  }
+  Location loc = score.getParentOp()->getLoc();
+  SmallVector<std::pair<Operation *, Operation *>> cloned;
+  for (Operation &op : body.without_terminator())
+    cloned.push_back({&op, b.clone(op, map)});
+  // One forward-mode sweep per seed: s, then each f32 capture read.
+  SmallVector<Value> seeds = {body.getArgument(0)};
+  for (Operation *read : attn::f32CaptureReads(score))
+    seeds.push_back(read->getResult(0));
   Value yielded = cast<attn::YieldOp>(body.getTerminator()).getValues()[0];
-  Value d = t.orZero(t.tangent.lookup(yielded));
-  b.create<attn::YieldOp>(score.getParentOp()->getLoc(), d);
+  SmallVector<Value> derivatives;
+  for (Value seed : seeds) {
+    Tangents t(b, loc);
+    t.tangent[seed] = t.constant(1.0);
+    for (auto [op, clone] : cloned)
+      if (failed(t.rule(*op, *clone)))
+        return failure();
+    derivatives.push_back(t.orZero(t.tangent.lookup(yielded)));
+  }
+  b.create<attn::YieldOp>(loc, derivatives);
   // The score itself is usually not needed, only the values its derivative
   // reads.
   SmallVector<Operation *> ops;

@@ -24,13 +24,18 @@ namespace {
 LogicalResult attendRule(OpBuilder &b, AttendOp op, IRMapping &primal,
                          Adjoints &adj) {
   Value dout = adj.of(op.getResult());
-  SmallVector<Value> captures;
-  for (Value c : op.getCaptures())
+  SmallVector<Value> captures, f32Captures;
+  SmallVector<Type> types = {op.getQ().getType(), op.getK().getType(),
+                             op.getV().getType()};
+  for (Value c : op.getCaptures()) {
     captures.push_back(primal.lookup(c));
+    if (isF32Capture(c)) {
+      f32Captures.push_back(c);
+      types.push_back(c.getType());
+    }
+  }
   auto grad = b.create<AttendGradOp>(
-      op.getLoc(),
-      TypeRange{op.getQ().getType(), op.getK().getType(), op.getV().getType()},
-      primal.lookup(op.getQ()), primal.lookup(op.getK()),
+      op.getLoc(), types, primal.lookup(op.getQ()), primal.lookup(op.getK()),
       primal.lookup(op.getV()), dout, captures, op.getScaleAttr(),
       op.getCausalAttr());
   // Regions are isolated from above: fresh mappings (primal already maps
@@ -45,14 +50,28 @@ LogicalResult attendRule(OpBuilder &b, AttendOp op, IRMapping &primal,
   adj.accumulate(op.getQ(), grad.getDq(), op.getLoc());
   adj.accumulate(op.getK(), grad.getDk(), op.getLoc());
   adj.accumulate(op.getV(), grad.getDv(), op.getLoc());
+  for (auto [capture, g] : llvm::zip(f32Captures, grad.getCaptureGrads()))
+    adj.accumulate(capture, g, op.getLoc());
   return success();
+}
+
+/// Whether `v`, an index in a score region, is computed from b and h
+/// (block arguments 1 and 2) and constants alone: then the gradient of the
+/// capture it indexes is a sum per (b, h), which attend_grad computes.
+bool dependsOnHeadOnly(Value v) {
+  if (auto arg = dyn_cast<BlockArgument>(v))
+    return arg.getArgNumber() == 1 || arg.getArgNumber() == 2;
+  Operation *def = v.getDefiningOp();
+  if (!def || !isa<arith::ArithDialect>(def->getDialect()))
+    return false; // a value read from a tensor: data-dependent
+  return llvm::all_of(def->getOperands(), dependsOnHeadOnly);
 }
 
 /// windowed_attend as the attend it is: the same keys as a mask region
 /// (j − i in [−left·d, right·d] and a multiple of d, or i or j global) and
 /// the default scale 1/sqrt(D). Its backward is attend_grad's: linear in L
-/// for a plain band (dilation 1, no global tokens), which attn-analyze-masks
-/// recognises; with a dilation or global tokens every key is visited.
+/// without global tokens (attn-analyze-masks bounds the window, dilated or
+/// not, by its band); with global tokens every key is visited.
 LogicalResult windowedRule(OpBuilder &b, WindowedAttendOp op, IRMapping &primal,
                            Adjoints &adj) {
   Location loc = op.getLoc();
@@ -96,6 +115,45 @@ LogicalResult windowedRule(OpBuilder &b, WindowedAttendOp op, IRMapping &primal,
   adj.accumulate(op.getQ(), grad.getDq(), loc);
   adj.accumulate(op.getK(), grad.getDk(), loc);
   adj.accumulate(op.getV(), grad.getDv(), loc);
+  return success();
+}
+
+/// The LSH chain: combine_rounds_grad gives the gradients of the rounds'
+/// outputs and lse; chunked_attend_grad (recomputing its chunks) those of
+/// q, k and v. hash_bucket and sort_chunk are piecewise constant: their
+/// integer results never carry a gradient.
+LogicalResult lshRule(OpBuilder &b, Operation &op, IRMapping &primal,
+                      Adjoints &adj) {
+  Location loc = op.getLoc();
+  auto p = [&](Value v) { return primal.lookup(v); };
+  if (auto combine = dyn_cast<CombineRoundsOp>(op)) {
+    auto grad = b.create<CombineRoundsGradOp>(
+        loc, combine.getOut().getType(), combine.getLse().getType(),
+        p(combine.getOut()), p(combine.getLse()), adj.of(combine.getResult()));
+    adj.accumulate(combine.getOut(), grad.getDout(), loc);
+    adj.accumulate(combine.getLse(), grad.getDlse(), loc);
+    return success();
+  }
+  auto chunked = cast<ChunkedAttendOp>(op);
+  // A result nothing differentiable read has gradient zero.
+  auto gradOf = [&](Value result) -> Value {
+    if (Value g = adj.of(result))
+      return g;
+    return b.create<ZerosLikeOp>(loc, p(result));
+  };
+  auto grad = b.create<ChunkedAttendGradOp>(
+      loc,
+      TypeRange{chunked.getQ().getType(), chunked.getK().getType(),
+                chunked.getV().getType()},
+      p(chunked.getQ()), p(chunked.getK()), p(chunked.getV()),
+      p(chunked.getOrder()), gradOf(chunked.getOut()),
+      gradOf(chunked.getLse()), chunked.getChunkAttr(),
+      chunked.getBeforeAttr(), chunked.getAfterAttr(),
+      chunked.getCausalAttr(), chunked.getSelfMaskAttr(),
+      chunked.getNormalizeKeysAttr(), chunked.getFullIfShortAttr());
+  adj.accumulate(chunked.getQ(), grad.getDq(), loc);
+  adj.accumulate(chunked.getK(), grad.getDk(), loc);
+  adj.accumulate(chunked.getV(), grad.getDv(), loc);
   return success();
 }
 
@@ -207,12 +265,13 @@ bool attnc::isF32Tensor(Type t) {
 
 std::string attnc::whyNoGradient(Operation &op) {
   if (auto a = dyn_cast<AttendOp>(op)) {
-    for (auto [i, c] : llvm::enumerate(a.getCaptures()))
-      if (isF32Tensor(c.getType()) && !a.getScore().empty())
-        return "the backward of a score function that reads an f32 capture "
-               "(capture " + std::to_string(i) +
-               ") is not generated yet: its gradient would be a sum over "
-               "every scored pair";
+    for (Operation *read : f32CaptureReads(a.getScore()))
+      for (Value index : cast<tensor::ExtractOp>(read).getIndices())
+        if (!dependsOnHeadOnly(index))
+          return "the backward of a score function that reads an f32 capture "
+                 "at an index computed from i, j, s or data is not generated "
+                 "yet: attnc differentiates captures indexed by b and h "
+                 "(per-head parameters such as ALiBi slopes)";
     for (Value x : {a.getQ(), a.getK(), a.getV()})
       if (!isF32Tensor(x.getType()))
         return "backward kernels need f32 q, k and v";
@@ -224,13 +283,23 @@ std::string attnc::whyNoGradient(Operation &op) {
         return "backward kernels need f32 q, k and v";
     return "";
   }
+  if (auto c = dyn_cast<ChunkedAttendOp>(op)) {
+    for (Value x : {c.getQ(), c.getK(), c.getV()})
+      if (!isF32Tensor(x.getType()))
+        return "backward kernels need f32 q, k and v";
+    return "";
+  }
+  if (isa<LshAttendOp>(op))
+    return "attn.lsh_attend is differentiated through its expansion: run "
+           "attn-expand-lsh before attn-generate-backward";
   if (isa<AddOp, SubOp, MulOp, GeluOp, ReluOp, LinearOp, LayerNormOp,
-          SplitHeadsOp, MergeHeadsOp>(op) ||
+          SplitHeadsOp, MergeHeadsOp, CombineRoundsOp>(op) ||
+      isa<HashBucketOp, SortChunkOp>(op) || // piecewise constant
       op.getNumResults() == 0 || op.getDialect() != op.getContext()->getLoadedDialect<AttnDialect>())
     return ""; // the helpers; constants and dims carry no gradient
   return "no gradient rule for '" + op.getName().getStringRef().str() +
          "' yet: backward kernels differentiate attn.attend, "
-         "attn.windowed_attend and the dense helpers";
+         "attn.windowed_attend, the LSH chain and the dense helpers";
 }
 
 /// One op's gradient rule; an op none of whose results has a gradient
@@ -245,6 +314,8 @@ LogicalResult attnc::applyGradientRule(OpBuilder &b, Operation &op,
     return attendRule(b, a, primal, adj);
   if (auto w = dyn_cast<WindowedAttendOp>(op))
     return windowedRule(b, w, primal, adj);
+  if (isa<ChunkedAttendOp, CombineRoundsOp>(op))
+    return lshRule(b, op, primal, adj);
   if (failed(denseRule(b, op, primal, adj)))
     return op.emitError() << "no gradient rule for '" << op.getName() << "'";
   return success();

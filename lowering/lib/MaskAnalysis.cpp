@@ -81,6 +81,16 @@ std::optional<Band> MaskAnalysis::band(Value v) {
   }
 }
 
+std::optional<Band> MaskAnalysis::boundingBand(Value v) {
+  if (auto andOp = v.getDefiningOp<arith::AndIOp>()) {
+    auto a = boundingBand(andOp.getLhs()), b = boundingBand(andOp.getRhs());
+    if (a && b)
+      return a->intersect(*b);
+    return a ? a : b; // the other conjunct only removes pairs
+  }
+  return band(v);
+}
+
 std::optional<int64_t> MaskAnalysis::blockSize() {
   std::optional<int64_t> size;
   for (Value x : {i, j}) {

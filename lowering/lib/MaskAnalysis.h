@@ -40,6 +40,11 @@ public:
   std::optional<Affine> affine(mlir::Value v);
   /// The band a boolean value restricts j − i to, if it is exactly a band.
   std::optional<Band> band(mlir::Value v);
+  /// A band containing every pair the value allows: `band`, or for a
+  /// conjunction the intersection of its conjuncts' bounding bands (a band
+  /// ∧ (j − i) % d == 0 is bounded by the band). Not exact: only for
+  /// skipping keys the mask, still evaluated, would reject.
+  std::optional<Band> boundingBand(mlir::Value v);
   /// S when every use of i and j is a division by the same constant S.
   std::optional<int64_t> blockSize();
 

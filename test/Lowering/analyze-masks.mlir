@@ -115,6 +115,31 @@ func.func @global_tokens(%q: !t) -> !t {
 // -----
 
 !t = tensor<?x?x?x64xf32>
+// A band and a further condition (a dilated window): the band bounds the
+// allowed pairs, and codegen still evaluates the whole mask inside it.
+// CHECK-LABEL: func.func @dilated
+// CHECK: attn.attend {{.*}}{attn.mask = #attn.mask<band, lo = -6, hi = 0>}
+func.func @dilated(%q: !t) -> !t {
+  %y = attn.attend %q, %q, %q : !t, !t, !t -> !t mask {
+  ^bb0(%b: index, %h: index, %i: index, %j: index):
+    %c0 = arith.constant 0 : index
+    %c2 = arith.constant 2 : index
+    %c6 = arith.constant -6 : index
+    %d = arith.subi %j, %i : index
+    %lo = arith.cmpi sge, %d, %c6 : index
+    %hi = arith.cmpi sle, %d, %c0 : index
+    %r = arith.remsi %d, %c2 : index
+    %even = arith.cmpi eq, %r, %c0 : index
+    %w = arith.andi %lo, %hi : i1
+    %m = arith.andi %even, %w : i1
+    attn.yield %m : i1
+  }
+  return %y : !t
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
 // A stale attribute from an earlier run (or written by hand) is replaced
 // wholesale: keeping its `lo` would make codegen skip live keys.
 // CHECK-LABEL: func.func @stale

@@ -102,19 +102,20 @@ func.func @taken_inverse(%x: !t) -> !t {
 // -----
 
 !t = tensor<?x?x?x64xf32>
-// F without a gradient rule (a score reading an f32 capture): the inverse is
-// written, the backward is not (a warning), and the forward still compiles.
+// F without a gradient rule (a score reading an f32 capture at a query's
+// index): the inverse is written, the backward is not (a warning), and the
+// forward still compiles.
 // CHECK-LABEL: func.func @biased_inverse
 // CHECK-NOT: func.func @biased_backward
 func.func @biased(%x1: !t, %x2: !t, %bias: tensor<?xf32>) -> (!t, !t) {
-  // expected-warning @+1 {{no biased_backward kernel: the backward of a score function that reads an f32 capture (capture 0) is not generated yet}}
+  // expected-warning @+1 {{no biased_backward kernel: the backward of a score function that reads an f32 capture at an index computed from i, j, s or data is not generated yet}}
   %y1, %y2 = attn.reversible_block %x1, %x2 captures(%bias : tensor<?xf32>) : !t, !t -> !t, !t
     f {
     ^bb0(%x: !t, %bf: tensor<?xf32>):
       %r = attn.attend %x, %x, %x captures(%bf : tensor<?xf32>) : !t, !t, !t -> !t
         score {
         ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index, %c: tensor<?xf32>):
-          %e = tensor.extract %c[%h] : tensor<?xf32>
+          %e = tensor.extract %c[%i] : tensor<?xf32>
           %t = arith.addf %s, %e : f32
           attn.yield %t : f32
         }

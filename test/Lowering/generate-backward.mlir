@@ -36,11 +36,11 @@ func.func @causal(%q: !t {attn.dims = ["B", "H", "L", "64"], attn.name = "q"},
 // CHECK: math.tanh
 // CHECK: score_grad {
 // CHECK-NEXT: ^bb0(%[[S:[^:]*]]: f32,
-// CHECK: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
 // CHECK: %[[C30:.*]] = arith.constant 3.000000e+01 : f32
 // CHECK: %[[X:.*]] = arith.divf %[[S]], %[[C30]]
-// CHECK: %[[DX:.*]] = arith.divf %[[ONE]], %[[C30]]
 // CHECK: %[[TH:.*]] = math.tanh %[[X]]
+// CHECK: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK: %[[DX:.*]] = arith.divf %[[ONE]], %[[C30]]
 // CHECK: %[[ONE2:.*]] = arith.constant 1.000000e+00 : f32
 // CHECK: %[[SQ:.*]] = arith.mulf %[[TH]], %[[TH]]
 // CHECK: %[[SLOPE:.*]] = arith.subf %[[ONE2]], %[[SQ]]
@@ -166,8 +166,23 @@ func.func @window(%q: !t, %k: !t, %v: !t) -> !t {
 // -----
 
 !t = tensor<?x?x?x64xf32>
-func.func @lsh(%o: tensor<?x?x2x?x64xf32>, %lse: tensor<?x?x2x?xf32>) -> !t {
-  // expected-error @+1 {{no gradient rule for 'attn.combine_rounds' yet: backward kernels differentiate attn.attend, attn.windowed_attend and the dense helpers}}
+// The LSH chain: combine_rounds_grad, then chunked_attend_grad with the
+// forward's attributes; hashing and sorting carry no gradient, so the
+// rotations' gradient is zeros.
+// CHECK-LABEL: func.func @lsh_backward
+// CHECK-SAME: (%[[QK:[^:]*]]: tensor<?x?x?x64xf32>, %[[V:[^:]*]]: tensor<?x?x?x64xf32>, %[[ROT:[^:]*]]: tensor<?x64x2x2xf32>, %[[DY:[^:]*]]: tensor<?x?x?x64xf32>
+// CHECK: %[[B:.*]] = attn.hash_bucket %[[QK]] rotations(%[[ROT]]
+// CHECK: %[[ORDER:.*]], %{{.*}} = attn.sort_chunk %[[B]]
+// CHECK: %[[O:.*]], %[[L:.*]] = attn.chunked_attend %[[QK]], %[[QK]], %[[V]], %[[ORDER]]
+// CHECK: %[[DO:.*]], %[[DL:.*]] = attn.combine_rounds_grad %[[O]], %[[L]], %[[DY]]
+// CHECK: %[[DQ:.*]], %[[DK:.*]], %[[DV:.*]] = attn.chunked_attend_grad %[[QK]], %[[QK]], %[[V]], %[[ORDER]], %[[DO]], %[[DL]] {causal = true, chunk = 4 : i64}
+// CHECK: %[[DQK:.*]] = attn.add %[[DQ]], %[[DK]]
+// CHECK: %[[DROT:.*]] = attn.zeros_like %[[ROT]]
+// CHECK: return %[[DQK]], %[[DV]], %[[DROT]]
+func.func @lsh(%qk: !t, %v: !t, %rot: tensor<?x64x2x2xf32>) -> !t {
+  %b = attn.hash_bucket %qk rotations(%rot : tensor<?x64x2x2xf32>) {buckets = 4 : i64, rounds = 2 : i64} : !t -> tensor<?x?x2x?xi32>
+  %order, %undo = attn.sort_chunk %b {chunk = 4 : i64} : tensor<?x?x2x?xi32> -> tensor<?x?x2x?xi32>, tensor<?x?x2x?xi32>
+  %o, %lse = attn.chunked_attend %qk, %qk, %v, %order {chunk = 4 : i64, causal = true} : !t, !t, !t, tensor<?x?x2x?xi32> -> tensor<?x?x2x?x64xf32>, tensor<?x?x2x?xf32>
   %y = attn.combine_rounds %o, %lse : tensor<?x?x2x?x64xf32>, tensor<?x?x2x?xf32> -> !t
   return %y : !t
 }
@@ -175,12 +190,51 @@ func.func @lsh(%o: tensor<?x?x2x?x64xf32>, %lse: tensor<?x?x2x?xf32>) -> !t {
 // -----
 
 !t = tensor<?x?x?x64xf32>
+func.func @composite(%qk: !t, %v: !t) -> !t {
+  // expected-error @+1 {{attn.lsh_attend is differentiated through its expansion: run attn-expand-lsh before attn-generate-backward}}
+  %y = attn.lsh_attend %qk, %v {buckets = 4 : i64, rounds = 2 : i64, chunk = 4 : i64, seed = 1 : i64} : !t, !t -> !t
+  return %y : !t
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+// An f32 capture indexed by h: attend_grad returns its gradient too, and
+// score_grad yields d/ds then d/d(slopes[h]) = -(i - j).
+// CHECK-LABEL: func.func @alibi_backward
+// CHECK: %{{.*}}, %{{.*}}, %{{.*}}, %[[DSL:.*]] = attn.attend_grad
+// CHECK-SAME: -> tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?xf32>
+// CHECK: score_grad
+// CHECK: %[[IJ:.*]] = arith.sitofp
+// CHECK: %[[ONE:.*]] = arith.constant 1.0
+// CHECK: %[[SCALED:.*]] = arith.mulf %{{.*}}, %[[IJ]]
+// CHECK: %[[NEG:.*]] = arith.negf %[[SCALED]]
+// CHECK: attn.yield %[[ONE]], %[[NEG]] : f32, f32
+// CHECK: return %{{.*}}, %{{.*}}, %{{.*}}, %[[DSL]]
 func.func @alibi(%q: !t, %k: !t, %v: !t, %slopes: tensor<?xf32>) -> !t {
-  // expected-error @+1 {{the backward of a score function that reads an f32 capture (capture 0) is not generated yet}}
   %y = attn.attend %q, %k, %v captures(%slopes : tensor<?xf32>) : !t, !t, !t -> !t
     score {
     ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index, %sl: tensor<?xf32>):
       %x = tensor.extract %sl[%h] : tensor<?xf32>
+      %d = arith.subi %i, %j : index
+      %di = arith.index_cast %d : index to i64
+      %df = arith.sitofp %di : i64 to f32
+      %p = arith.mulf %x, %df : f32
+      %r = arith.subf %s, %p : f32
+      attn.yield %r : f32
+    }
+  return %y : !t
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @per_query_bias(%q: !t, %k: !t, %v: !t, %bias: tensor<?xf32>) -> !t {
+  // expected-error @+1 {{the backward of a score function that reads an f32 capture at an index computed from i, j, s or data is not generated yet}}
+  %y = attn.attend %q, %k, %v captures(%bias : tensor<?xf32>) : !t, !t, !t -> !t
+    score {
+    ^bb0(%s: f32, %b: index, %h: index, %i: index, %j: index, %bi: tensor<?xf32>):
+      %x = tensor.extract %bi[%i] : tensor<?xf32>
       %r = arith.subf %s, %x : f32
       attn.yield %r : f32
     }
@@ -204,7 +258,12 @@ func.func @rounded(%q: !t, %k: !t, %v: !t) -> !t {
 // -----
 
 !t = tensor<?x?x?x64xf32>
-// expected-error @+1 {{parameter 'unused' does not reach an output}}
+// A parameter no gradient reaches gets zeros (every f32 input's gradient is
+// written).
+// CHECK-LABEL: func.func @unused_backward
+// CHECK-SAME: %[[U:[^:]*]]: tensor<?x?x?x64xf32> {attn.name = "unused"}
+// CHECK: %[[Z:.*]] = attn.zeros_like %[[U]]
+// CHECK: return %{{.*}}, %{{.*}}, %{{.*}}, %[[Z]]
 func.func @unused(%q: !t, %k: !t, %v: !t, %u: !t {attn.name = "unused"}) -> !t {
   %y = attn.attend %q, %k, %v : !t, !t, !t -> !t
   return %y : !t

@@ -93,6 +93,8 @@ TEST(Grad, Windowed) {
     double scale = 1 / std::sqrt(double(s.D));
     checkQKV("windowed", g_windowed_backward, s, true, scale,
              window(6, 2, 1, {}), nullptr, rng);
+    checkQKV("windowed_dilated", g_windowed_dilated_backward, s, true, scale,
+             window(4, 1, 3, {}), nullptr, rng);
     checkQKV("windowed_globals", g_windowed_globals_backward, s, true, scale,
              window(3, 2, 2, {0, 7, 99}), nullptr, rng);
   }
@@ -126,6 +128,41 @@ TEST(Grad, ScoreOperations) {
   };
   for (const Shape &s : kShapes)
     checkQKV("score_ops", g_score_ops_backward, s, true, 1.0, nullptr, f, rng);
+}
+
+TEST(Grad, FloatCapturesInTheScore) {
+  std::mt19937 rng(9);
+  for (const Shape &s : kShapes) {
+    Tensor q = random(rng, {s.B, s.H, s.Lq, s.D}),
+           k = random(rng, {s.B, s.H, s.Lq, s.D}),
+           v = random(rng, {s.B, s.H, s.Lq, s.D}),
+           slopes = random(rng, {s.H}, 0.5f), temp = random(rng, {s.B, s.H}),
+           dout = random(rng, {s.B, s.H, s.Lq, s.D});
+    Tensor dq(q.shape, NAN), dk(k.shape, NAN), dv(v.shape, NAN),
+        dslopes(slopes.shape, NAN), dtemp(temp.shape, NAN);
+    attn_tensor tq = view(q), tk = view(k), tv = view(v), ts = view(slopes),
+                tt = view(temp), td = view(dout), gq = view(dq), gk = view(dk),
+                gv = view(dv), gs = view(dslopes), gt = view(dtemp);
+    ASSERT_EQ(g_captures_backward(&tq, &tk, &tv, &ts, &tt, &td, &gq, &gk, &gv,
+                                  &gs, &gt),
+              0)
+        << attn_last_error();
+    ref::Score score = [&](double x, int64_t b, int64_t h, int64_t i,
+                           int64_t j) {
+      double t = temp.at({b, h});
+      return x * t - slopes.at({h}) * double(i - j) + 0.5 * t * t;
+    };
+    Forward forward = [&] {
+      return ref::attendExact(q, k, v, 1 / std::sqrt(double(s.D)), causal,
+                              score);
+    };
+    // The score is smooth in every input (no kinks), but its curvature in
+    // a slope grows with (i − j)²: up to ~200× the slope's gradient here.
+    checkGradients("captures L=" + std::to_string(s.Lq),
+                   {&q, &k, &v, &slopes, &temp},
+                   {&dq, &dk, &dv, &dslopes, &dtemp}, forward, dout, rng, kStep,
+                   /*curvature=*/1e4);
+  }
 }
 
 TEST(Grad, BlockLayout) {

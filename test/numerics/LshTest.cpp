@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "Golden.h"
 #include "Harness.h"
-#include "Lsh.h"
+#include "LshHarness.h"
 
 #include "lsh.h"
 #include "lsh_golden.h"
@@ -23,6 +23,8 @@
 
 using namespace attnc;
 using attnc::ref::IndexTensor;
+using attnc::test::randomOrder;
+using attnc::test::viewI32;
 using attnc::ref::Tensor;
 
 namespace {
@@ -50,23 +52,6 @@ void forEachTarget(const std::function<void(const char *)> &body) {
     ++ran;
   }
   ASSERT_GT(ran, 0);
-}
-
-attn_tensor viewI32(IndexTensor &t) {
-  return attn_make_tensor(t.data.data(), ATTN_I32, int32_t(t.shape.size()),
-                          t.shape.data());
-}
-
-/// Random permutations of 0 … L−1 along the last dimension.
-IndexTensor randomOrder(std::mt19937 &rng, int64_t B, int64_t H, int64_t R,
-                        int64_t L) {
-  IndexTensor o({B, H, R, L});
-  for (int64_t row = 0; row < B * H * R; ++row) {
-    auto first = o.data.begin() + row * L;
-    std::iota(first, first + L, 0);
-    std::shuffle(first, first + L, rng);
-  }
-  return o;
 }
 
 /// Largest |a − b| / max(1, |b|): lse values near −1e5 (rows that saw only

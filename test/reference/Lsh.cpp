@@ -241,9 +241,20 @@ void attnc::ref::chunkedAttend(const Tensor &q, const Tensor &k,
     lse.data[i] = float(d.lse[i]);
 }
 
-static Tensor combineRoundsD(RoundsD &d) {
+std::vector<double> attnc::ref::chunkedAttendExact(
+    const Tensor &q, const Tensor &k, const Tensor &v, const IndexTensor &order,
+    int64_t chunk, int64_t before, int64_t after, bool causal, bool selfMask,
+    bool normalizeKeys) {
+  RoundsD d = chunkedAttendD(q, k, v, order, chunk, before, after, causal,
+                             selfMask, normalizeKeys);
+  std::vector<double> both = std::move(d.out);
+  both.insert(both.end(), d.lse.begin(), d.lse.end());
+  return both;
+}
+
+static std::vector<double> combineRoundsD(RoundsD &d) {
   int64_t B = d.B, H = d.H, R = d.R, L = d.L, E = d.E;
-  Tensor res({B, H, L, E});
+  std::vector<double> res(size_t(B * H * L * E));
   std::vector<double> w(static_cast<size_t>(R));
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h)
@@ -258,27 +269,46 @@ static Tensor combineRoundsD(RoundsD &d) {
           double acc = 0;
           for (int64_t r = 0; r < R; ++r)
             acc += w[size_t(r)] / sum * d.o(b, h, r, t, e);
-          res.at({b, h, t, e}) = float(acc);
+          res[size_t(((b * H + h) * L + t) * E + e)] = acc;
         }
       }
   return res;
 }
 
-Tensor attnc::ref::combineRounds(const Tensor &out, const Tensor &lse) {
+static Tensor rounded(std::vector<int64_t> shape, const std::vector<double> &x) {
+  Tensor t(std::move(shape));
+  for (size_t i = 0; i < x.size(); ++i)
+    t.data[i] = float(x[i]);
+  return t;
+}
+
+static RoundsD roundsOf(const Tensor &out, const Tensor &lse) {
   if (out.shape.size() != 5 || lse.shape.size() != 4)
     throw std::invalid_argument("combineRounds: out [B,H,R,L,E], lse [B,H,R,L]");
   RoundsD d{out.shape[0], out.shape[1], out.shape[2], out.shape[3],
             out.shape[4], {}, {}};
   d.out.assign(out.data.begin(), out.data.end());
   d.lse.assign(lse.data.begin(), lse.data.end());
+  return d;
+}
+
+Tensor attnc::ref::combineRounds(const Tensor &out, const Tensor &lse) {
+  RoundsD d = roundsOf(out, lse);
+  return rounded({d.B, d.H, d.L, d.E}, combineRoundsD(d));
+}
+
+std::vector<double> attnc::ref::combineRoundsExact(const Tensor &out,
+                                                   const Tensor &lse) {
+  RoundsD d = roundsOf(out, lse);
   return combineRoundsD(d);
 }
 
 /// One full attention over the sequence (the L <= chunk case).
-static Tensor fullPass(const Tensor &qk, const Tensor &v, bool causal) {
+static std::vector<double> fullPass(const Tensor &qk, const Tensor &v,
+                                    bool causal) {
   int64_t B = qk.shape[0], H = qk.shape[1], L = qk.shape[2], D = qk.shape[3];
   int64_t E = v.shape[3];
-  Tensor res({B, H, L, E});
+  std::vector<double> res(size_t(B * H * L * E));
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h) {
       std::vector<std::vector<double>> key(static_cast<size_t>(L));
@@ -306,21 +336,38 @@ static Tensor fullPass(const Tensor &qk, const Tensor &v, bool causal) {
           double acc = 0;
           for (int64_t j = 0; j < L; ++j)
             acc += std::exp(s[size_t(j)] - m) * double(v.at({b, h, j, e}));
-          res.at({b, h, i, e}) = float(acc / sum);
+          res[size_t(((b * H + h) * L + i) * E + e)] = acc / sum;
         }
       }
     }
   return res;
 }
 
-Tensor attnc::ref::lshAttend(const Tensor &qk, const Tensor &v,
-                             const Tensor &rot, int64_t chunk, int64_t before,
-                             int64_t after, bool causal) {
-  if (qk.shape[2] <= chunk)
-    return fullPass(qk, v, causal);
+std::vector<double> attnc::ref::lshChainExact(const Tensor &qk,
+                                              const Tensor &v,
+                                              const Tensor &rot, int64_t chunk,
+                                              int64_t before, int64_t after,
+                                              bool causal) {
   IndexTensor order, undo;
   sortChunk(hashBucket(qk, rot), order, undo);
   RoundsD d = chunkedAttendD(qk, qk, v, order, chunk, before, after, causal,
                              /*selfMask=*/true, /*normalizeKeys=*/true);
   return combineRoundsD(d);
+}
+
+std::vector<double> attnc::ref::lshAttendExact(const Tensor &qk,
+                                               const Tensor &v,
+                                               const Tensor &rot, int64_t chunk,
+                                               int64_t before, int64_t after,
+                                               bool causal) {
+  if (qk.shape[2] <= chunk)
+    return fullPass(qk, v, causal);
+  return lshChainExact(qk, v, rot, chunk, before, after, causal);
+}
+
+Tensor attnc::ref::lshAttend(const Tensor &qk, const Tensor &v,
+                             const Tensor &rot, int64_t chunk, int64_t before,
+                             int64_t after, bool causal) {
+  return rounded({qk.shape[0], qk.shape[1], qk.shape[2], v.shape[3]},
+                 lshAttendExact(qk, v, rot, chunk, before, after, causal));
 }

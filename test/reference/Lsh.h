@@ -73,6 +73,23 @@ Tensor combineRounds(const Tensor &out, const Tensor &lse);
 Tensor lshAttend(const Tensor &qk, const Tensor &v, const Tensor &rot,
                  int64_t chunk, int64_t before, int64_t after, bool causal);
 
+/// The same three unrounded, for finite-difference gradient checks:
+/// chunkedAttendExact returns out then lse (flattened, row-major),
+/// lshAttendExact the composite's result; lshChainExact is steps 1-7 at
+/// every length (the primitive chain: no full pass when L <= chunk).
+std::vector<double> chunkedAttendExact(const Tensor &q, const Tensor &k,
+                                       const Tensor &v, const IndexTensor &order,
+                                       int64_t chunk, int64_t before,
+                                       int64_t after, bool causal,
+                                       bool selfMask, bool normalizeKeys);
+std::vector<double> combineRoundsExact(const Tensor &out, const Tensor &lse);
+std::vector<double> lshChainExact(const Tensor &qk, const Tensor &v,
+                                  const Tensor &rot, int64_t chunk,
+                                  int64_t before, int64_t after, bool causal);
+std::vector<double> lshAttendExact(const Tensor &qk, const Tensor &v,
+                                   const Tensor &rot, int64_t chunk,
+                                   int64_t before, int64_t after, bool causal);
+
 /// The key normalisation of step 4: x·rsqrt(mean(x²) + 1e−6)/sqrt(D), in
 /// double, for one row of D values.
 std::vector<double> lshNormalizeKey(const float *x, int64_t D);

@@ -314,12 +314,13 @@ int main(int argc, char **argv) {
     mlir::PassManager pm(&context);
     if (failed(mlir::applyPassManagerCLOptions(pm)))
       return 1;
-    // Backward kernels are written from the program as the user wrote it
-    // (composites and reversible blocks whole), then lowered with it.
+    // lsh_attend is differentiated through its primitives, so it expands
+    // first; backward kernels are then written from the program with its
+    // reversible blocks whole (attn-expand-reversible writes theirs).
+    pm.addNestedPass<mlir::func::FuncOp>(createAttnExpandLsh());
     if (grad)
       pm.addPass(createAttnGenerateBackward());
     pm.addPass(createAttnExpandReversible());
-    pm.addNestedPass<mlir::func::FuncOp>(createAttnExpandLsh());
     pm.addNestedPass<mlir::func::FuncOp>(createAttnRecognizeWindows());
     pm.addNestedPass<mlir::func::FuncOp>(createAttnAnalyzeMasks());
     pm.addPass(createAttnChooseSchedule());

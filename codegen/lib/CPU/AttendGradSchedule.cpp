@@ -53,6 +53,11 @@ void attnc::codegen::cpu::scheduleAttendGrad(AttendGradFuncs &f,
 
   registerTile(f.dp, f.grads, tile, f.dpAcc, j, i, f.rc.x, VW, KB, QR);
   scheduleLaneReduction(f.rowDot, f.rk.x, f.rk.y, f.grads, tile, i, h, b);
+  for (H::Func row : f.rowCaptureGrads)
+    scheduleLaneReduction(row, f.rk.x, f.rk.y, f.grads, tile, i, h, b);
+  // A capture's gradient sums B·H·Lq row shares: small, serial.
+  for (H::Func grad : f.captureGrads)
+    grad.compute_root();
   f.ds.compute_at(f.grads, tile).vectorize(j, VW, RoundUp);
 
   registerTile(f.dqTile, f.grads, tile, f.dqAcc, d, i, f.rg.x, VW, KB, QR,

@@ -32,13 +32,22 @@ void scheduleDense(DenseFuncs &f, int lanes);
 /// time, never for all of them.
 void scheduleHashBucket(HashFuncs &f, attn::ScheduleAttr s);
 void scheduleSortChunk(SortFuncs &f);
+/// What chunked_attend and its gradient share: the per-head stages at the
+/// root (flat positions, key scales, an order's inverse computed here), and
+/// a chunk's positions, scores (register tiles) and softmax at `at`/`atVar`.
+void scheduleChunkedPerHead(ChunkedFuncs &f, int lanes);
+void scheduleChunkSoftmax(ChunkedFuncs &f, Halide::Func at, Halide::Var atVar,
+                          attn::ScheduleAttr s);
 /// `perHead`: the chain will be fused into combine_rounds (fuseLshChain).
 void scheduleChunkedAttend(ChunkedFuncs &f, attn::ScheduleAttr s,
                            bool perHead);
-/// out and lse when the kernel returns them (else they are inlined into
-/// combine_rounds).
+/// out and lse when anything but one combine_rounds reads them (which
+/// inlines them).
 void scheduleChunkedOutputs(ChunkedFuncs &f, int lanes);
 void scheduleCombineRounds(CombineFuncs &f, int lanes);
+/// The gradients (LshGradSchedule.cpp): per chunk, and per block of rows.
+void scheduleChunkedAttendGrad(ChunkedGradFuncs &g, attn::ScheduleAttr s);
+void scheduleCombineRoundsGrad(CombineGradFuncs &g, int lanes);
 void fuseLshChain(ChunkedFuncs &chunked, CombineFuncs &combine,
                   const std::vector<Halide::Func> &perHeadProducers);
 /// For a fused chain (after fuseLshChain): a lowering pass that prefetches,

@@ -49,6 +49,38 @@ void attnc::codegen::cpu::scheduleSortChunk(SortFuncs &f) {
   f.sorted.compute_root();
 }
 
+void attnc::codegen::cpu::scheduleChunkedPerHead(ChunkedFuncs &f, int lanes) {
+  auto RoundUp = H::TailStrategy::RoundUp;
+  auto Guard = H::TailStrategy::GuardWithIf;
+  f.posFlat.compute_root().parallel(f.b).vectorize(f.l, lanes, Guard);
+  f.posFlat.update().parallel(f.b);
+  if (f.inverted) {
+    f.undo.compute_root().parallel(f.b).vectorize(f.l, lanes, Guard);
+    f.undo.update().parallel(f.b);
+  }
+  f.keyScale.compute_root().parallel(f.h).vectorize(f.l, lanes, Guard);
+  f.keySq.compute_at(f.keyScale, f.h).vectorize(f.l, lanes, RoundUp);
+  f.keySq.update().vectorize(f.l, lanes, RoundUp);
+}
+
+void attnc::codegen::cpu::scheduleChunkSoftmax(ChunkedFuncs &f, H::Func at,
+                                               H::Var atVar,
+                                               attn::ScheduleAttr s) {
+  const int VW = int(s.getVectorWidth()), W = int(s.getKeyTile()),
+            QR = int(s.getRegisterRows());
+  auto RoundUp = H::TailStrategy::RoundUp;
+  for (H::Func fn : {f.queryPos, f.keyPos, f.keySlotScale})
+    fn.compute_at(at, atVar);
+  if (!f.sharedQK)
+    f.qT.compute_at(at, atVar).vectorize(f.t, VW, RoundUp);
+  registerTile(f.score, at, atVar, f.dot, f.t, f.j, f.rd.x, VW, W, QR);
+  f.rowMax.compute_at(at, atVar).vectorize(f.t, VW, RoundUp);
+  f.rowMax.update().reorder(f.t, f.rj.x, f.rj.y).vectorize(f.t, VW, RoundUp);
+  f.probs.compute_at(at, atVar).vectorize(f.t, VW, RoundUp);
+  f.rowSum.compute_at(at, atVar).vectorize(f.t, VW, RoundUp);
+  f.rowSum.update().reorder(f.t, f.rj.x, f.rj.y).vectorize(f.t, VW, RoundUp);
+}
+
 void attnc::codegen::cpu::scheduleChunkedAttend(ChunkedFuncs &f,
                                                 attn::ScheduleAttr s,
                                                 bool perHead) {
@@ -58,15 +90,7 @@ void attnc::codegen::cpu::scheduleChunkedAttend(ChunkedFuncs &f,
   auto Guard = H::TailStrategy::GuardWithIf;
   // Per head: flat positions, key scales (and the inverse of an order that
   // did not come from sort_chunk).
-  f.posFlat.compute_root().parallel(f.b).vectorize(f.l, VW, Guard);
-  f.posFlat.update().parallel(f.b);
-  if (f.inverted) {
-    f.undo.compute_root().parallel(f.b).vectorize(f.l, VW, Guard);
-    f.undo.update().parallel(f.b);
-  }
-  f.keyScale.compute_root().parallel(f.h).vectorize(f.l, VW, Guard);
-  f.keySq.compute_at(f.keyScale, f.h).vectorize(f.l, VW, RoundUp);
-  f.keySq.update().vectorize(f.l, VW, RoundUp);
+  scheduleChunkedPerHead(f, VW);
 
   // Parallel over blocks of chunks (× heads × batches, or blocks alone when
   // the chain runs inside the combine's loop over heads: a fused block ×
@@ -99,25 +123,19 @@ void attnc::codegen::cpu::scheduleChunkedAttend(ChunkedFuncs &f,
       .bound(f.x, 0, valueRow)
       .align_storage(f.x, valueRow + VW)
       .vectorize(f.x, VW, RoundUp);
-  f.queryPos.compute_at(f.result, ci);
-  f.keyPos.compute_at(f.result, ci);
-  if (!f.sharedQK)
-    f.qT.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
-  f.keySlotScale.compute_at(f.result, ci);
-  registerTile(f.score, f.result, ci, f.dot, f.t, f.j, f.rd.x, VW, W, QR);
-  f.rowMax.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
-  f.rowMax.update().reorder(f.t, f.rj.x, f.rj.y).vectorize(f.t, VW, RoundUp);
-  f.probs.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
-  f.rowSum.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
-  f.rowSum.update().reorder(f.t, f.rj.x, f.rj.y).vectorize(f.t, VW, RoundUp);
+  scheduleChunkSoftmax(f, f.result, ci, s);
   f.rowLse.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
   registerTile(f.pvOut, f.result, ci, f.pvAcc, f.x, f.t, f.rj.x, VW, W, QR,
                {}, {f.rj.y});
 }
 
 void attnc::codegen::cpu::scheduleChunkedOutputs(ChunkedFuncs &f, int lanes) {
-  f.out.parallel(f.h).vectorize(f.x, lanes, H::TailStrategy::GuardWithIf);
-  f.lse.parallel(f.h).vectorize(f.i, lanes, H::TailStrategy::GuardWithIf);
+  // At the root: they are outputs, or read by another op (a backward's
+  // combine_rounds_grad).
+  f.out.compute_root().parallel(f.h).vectorize(f.x, lanes,
+                                               H::TailStrategy::GuardWithIf);
+  f.lse.compute_root().parallel(f.h).vectorize(f.i, lanes,
+                                               H::TailStrategy::GuardWithIf);
 }
 
 namespace {

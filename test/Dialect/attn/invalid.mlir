@@ -710,7 +710,7 @@ func.func @f(%q: !t) {
 
 !t = tensor<?x?x?x64xf32>
 func.func @f(%q: !t) {
-  // expected-error @+1 {{'attn.schedule' belongs on attn.attend, attn.attend_grad, attn.windowed_attend, attn.chunked_attend or attn.hash_bucket}}
+  // expected-error @+1 {{'attn.schedule' belongs on attn.attend, attn.attend_grad, attn.windowed_attend, attn.chunked_attend, attn.chunked_attend_grad or attn.hash_bucket}}
   %y = attn.relu %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16>} : !t
   return
 }

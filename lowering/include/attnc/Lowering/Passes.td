@@ -30,8 +30,11 @@ def AttnGenerateBackward : Pass<"attn-generate-backward", "mlir::ModuleOp"> {
     the parameter's name). The body recomputes the forward and chains one
     gradient rule per op from the outputs back to the parameters:
     `attn.attend` becomes `attn.attend_grad` (same mask and score, plus the
-    score's derivative in s, derived from its region). An op without a
-    rule is an error at its location.
+    score's derivatives in s and in its f32 capture reads, derived from its
+    region); `combine_rounds` and `chunked_attend` become
+    `combine_rounds_grad` and `chunked_attend_grad` (`lsh_attend` must be
+    expanded first: attn-expand-lsh). A parameter no gradient reaches gets
+    `attn.zeros_like`. An op without a rule is an error at its location.
   }];
   let dependentDialects = ["attnc::attn::AttnDialect",
                            "mlir::func::FuncDialect",

@@ -14,4 +14,16 @@
 #define GET_OP_CLASSES
 #include "attnc/Dialect/Attn/AttnOps.h.inc"
 
+namespace attnc::attn {
+
+/// The reads (tensor.extract) of f32 captures in an attend's `score`
+/// region, in order: the values attend_grad's `score_grad` differentiates
+/// by after s.
+llvm::SmallVector<mlir::Operation *> f32CaptureReads(mlir::Region &score);
+
+/// Whether capture `capture` is an f32 tensor (it then has a gradient).
+bool isF32Capture(mlir::Value capture);
+
+} // namespace attnc::attn
+
 #endif

@@ -136,6 +136,74 @@ def Attn_CombineRoundsOp : Attn_Op<"combine_rounds", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Attn_ChunkedAttendGradOp : Attn_Op<"chunked_attend_grad", [Pure]> {
+  let summary = "gradients of attn.chunked_attend with respect to q, k and v";
+  let description = [{
+    Given the inputs and attributes of an `attn.chunked_attend` and the
+    gradients `dout` f32[B, H, R, L, Dv] and `dlse` f32[B, H, R, L] of its
+    two results, yields dq, dk and dv (summed over rounds and over every
+    neighbouring chunk a key is met in). `attn-generate-backward` writes
+    it. Nothing forward is stored: per chunk the scores and probabilities
+    are recomputed, and with p = softmax, dP = dout·vᵀ and
+    δ = Σ_j p·dP, a pair's score gradient is p·(dP − δ + dlse) (zero where
+    a mask replaced the score). The key normalisation is differentiated by
+    the chain rule; `order` is piecewise constant and gets no gradient.
+
+    Example:
+
+    ```mlir
+    %dq, %dk, %dv = attn.chunked_attend_grad %qk, %qk, %v, %order, %do, %dl
+        {chunk = 64 : i64, causal = true}
+        : tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>,
+          tensor<?x?x2x?xi32>, tensor<?x?x2x?x64xf32>, tensor<?x?x2x?xf32>
+        -> tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$q, Attn_FloatTensor:$k,
+                       Attn_FloatTensor:$v, Attn_IntTensor:$order,
+                       Attn_FloatTensor:$dout, Attn_FloatTensor:$dlse,
+                       I64Attr:$chunk,
+                       DefaultValuedAttr<I64Attr, "1">:$before,
+                       DefaultValuedAttr<I64Attr, "0">:$after,
+                       DefaultValuedAttr<BoolAttr, "false">:$causal,
+                       DefaultValuedAttr<BoolAttr, "true">:$self_mask,
+                       DefaultValuedAttr<BoolAttr, "true">:$normalize_keys,
+                       DefaultValuedAttr<BoolAttr, "false">:$full_if_short);
+  let results = (outs Attn_FloatTensor:$dq, Attn_FloatTensor:$dk,
+                      Attn_FloatTensor:$dv);
+  let assemblyFormat = [{
+    $q `,` $k `,` $v `,` $order `,` $dout `,` $dlse attr-dict `:` type($q)
+    `,` type($k) `,` type($v) `,` type($order) `,` type($dout) `,`
+    type($dlse) `->` type($dq) `,` type($dk) `,` type($dv)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_CombineRoundsGradOp : Attn_Op<"combine_rounds_grad", [Pure]> {
+  let summary = "gradients of attn.combine_rounds with respect to out and lse";
+  let description = [{
+    With w_r the round weights of `attn.combine_rounds` and y = Σ_r w_r·out_r
+    its result, given dy: dout_r = w_r·dy and
+    dlse_r = w_r·(dy·out_r − dy·y) (the softmax's Jacobian over rounds).
+
+    Example:
+
+    ```mlir
+    %do, %dl = attn.combine_rounds_grad %o, %lse, %dy
+        : tensor<?x?x2x?x64xf32>, tensor<?x?x2x?xf32>, tensor<?x?x?x64xf32>
+        -> tensor<?x?x2x?x64xf32>, tensor<?x?x2x?xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$out, Attn_FloatTensor:$lse,
+                       Attn_FloatTensor:$dy);
+  let results = (outs Attn_FloatTensor:$dout, Attn_FloatTensor:$dlse);
+  let assemblyFormat = [{
+    $out `,` $lse `,` $dy attr-dict `:` type($out) `,` type($lse) `,`
+    type($dy) `->` type($dout) `,` type($dlse)
+  }];
+  let hasVerifier = 1;
+}
+
 def Attn_LshAttendOp : Attn_Op<"lsh_attend", [Pure]> {
   let summary = "shared-QK Reformer attention (composite)";
   let description = [{
@@ -253,8 +321,13 @@ def Attn_AttendGradOp : Attn_Op<"attend_grad", [IsolatedFromAbove,
     yields dq, dk and dv. `attn-generate-backward` writes it; nothing
     forward is stored: the row log-sum-exp and the probabilities are
     recomputed per tile of queries. With a `score` region the `score_grad`
-    region gives d score / d s at the same arguments (the pass derives it
-    symbolically from `score`); without one it must be absent.
+    region gives d score / d s at the same arguments, then d score / d x for
+    every read x of an f32 capture in `score` (tensor.extract, in order; the
+    pass derives them symbolically from `score`); without a score it must be
+    absent. `capture_grads` has one gradient per f32 capture, summed over
+    every scored pair that read it (zero for a capture only the mask reads:
+    masks are piecewise constant); the indices of those reads may depend on
+    b and h only (per-head parameters such as ALiBi slopes).
 
     Example:
 
@@ -271,13 +344,14 @@ def Attn_AttendGradOp : Attn_Op<"attend_grad", [IsolatedFromAbove,
                        OptionalAttr<F32Attr>:$scale,
                        UnitAttr:$causal);
   let results = (outs Attn_FloatTensor:$dq, Attn_FloatTensor:$dk,
-                      Attn_FloatTensor:$dv);
+                      Attn_FloatTensor:$dv,
+                      Variadic<Attn_FloatTensor>:$capture_grads);
   let regions = (region MaxSizedRegion<1>:$mask, MaxSizedRegion<1>:$score,
                         MaxSizedRegion<1>:$score_grad);
   let assemblyFormat = [{
     $q `,` $k `,` $v `,` $dout (`captures` `(` $captures^ `:` type($captures) `)`)?
     attr-dict `:` type($q) `,` type($k) `,` type($v) `,` type($dout)
-    `->` type($dq) `,` type($dk) `,` type($dv)
+    `->` type($dq) `,` type($dk) `,` type($dv) (`,` type($capture_grads)^)?
     (`mask` $mask^)? (`score` $score^)? (`score_grad` $score_grad^)?
   }];
   let hasRegionVerifier = 1;
@@ -433,6 +507,8 @@ def Attn_MulOp : Attn_BinaryOp<"mul", "elementwise product with broadcasting">;
 //===----------------------------------------------------------------------===//
 
 def Attn_NegOp : Attn_UnaryOp<"neg", "−x (the gradient of a subtrahend)">;
+def Attn_ZerosLikeOp : Attn_UnaryOp<"zeros_like",
+    "zeros of x's type (the gradient of an input used only piecewise-constantly, such as LSH rotations)">;
 
 class Attn_ActivationGradOp<string mnemonic, string what>
     : Attn_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
