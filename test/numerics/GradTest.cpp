@@ -11,6 +11,14 @@
 #include "Harness.h"
 #include "grad.h"
 
+// The examples, compiled with --grad.
+#include "alibi.h"
+#include "bigbird.h"
+#include "causal.h"
+#include "full.h"
+#include "longformer.h"
+#include "softcap.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -294,6 +302,92 @@ TEST(Grad, MultiHeadLayer) {
     };
     checkGradients("heads L=" + std::to_string(L), {&x, &wq, &wo},
                    {&dx, &dwq, &dwo}, forward, dout, rng, kDenseStep);
+  }
+}
+
+// The examples' own backward kernels (examples/*.attn compiled with --grad)
+// on shapes small enough for the double reference, windows and blocks
+// included: L = 300 crosses Longformer's 128- and 256-wide bands, and
+// L = 150 three of BigBird's 64-row blocks.
+
+TEST(GradExamples, FullCausalSoftcap) {
+  std::mt19937 rng(31);
+  const Shape ragged = {1, 2, 37, 29, 16, 12};
+  checkQKV("ex full", full_attention_backward, ragged, false, 0.25, nullptr,
+           nullptr, rng);
+  checkQKV("ex causal", causal_attention_backward, ragged, true, 0.25, causal,
+           nullptr, rng);
+  auto cap = [](double x, int64_t, int64_t, int64_t, int64_t) {
+    return 30 * std::tanh(x / 30);
+  };
+  checkQKV("ex softcap", softcap_attention_backward, ragged, true, 0.125,
+           causal, cap, rng);
+}
+
+TEST(GradExamples, Longformer) {
+  std::mt19937 rng(32);
+  const Shape s = {1, 2, 300, 300, 16, 16};
+  auto windowed = [](int64_t, int64_t, int64_t i, int64_t j) {
+    int64_t off = j - i;
+    return i == 0 || i == 1 || i == 4095 || j == 0 || j == 1 || j == 4095 ||
+           (off % 2 == 0 && off >= -256 && off <= 256);
+  };
+  checkQKV("ex longformer", longformer_attention_backward, s, true, 0.25,
+           windowed, nullptr, rng);
+  auto masked = [](int64_t, int64_t, int64_t i, int64_t j) {
+    return (std::abs(i - j) <= 256 && (i - j) % 2 == 0) || i == 0 || j == 0;
+  };
+  checkQKV("ex lf_masked", longformer_masked_backward, s, true, 0.25, masked,
+           nullptr, rng);
+}
+
+TEST(GradExamples, AlibiAndBigBird) {
+  std::mt19937 rng(33);
+  const int64_t B = 1, H = 2, D = 16;
+  for (int64_t L : {37, 150}) {
+    Tensor q = random(rng, {B, H, L, D}), k = random(rng, {B, H, L, D}),
+           v = random(rng, {B, H, L, D}), dout = random(rng, {B, H, L, D}),
+           slopes = random(rng, {H}, 0.25f);
+    Tensor dq(q.shape, NAN), dk(k.shape, NAN), dv(v.shape, NAN),
+        dslopes(slopes.shape, NAN);
+    attn_tensor tq = view(q), tk = view(k), tv = view(v), ts = view(slopes),
+                td = view(dout), gq = view(dq), gk = view(dk), gv = view(dv),
+                gs = view(dslopes);
+    ASSERT_EQ(alibi_attention_backward(&tq, &tk, &tv, &ts, &td, &gq, &gk, &gv,
+                                       &gs),
+              0)
+        << attn_last_error();
+    ref::Score alibi = [&](double x, int64_t, int64_t h, int64_t i,
+                           int64_t j) {
+      return x - slopes.at({h}) * double(i - j);
+    };
+    Forward forward = [&] {
+      return ref::attendExact(q, k, v, 0.25, causal, alibi);
+    };
+    checkGradients("ex alibi L=" + std::to_string(L), {&q, &k, &v, &slopes},
+                   {&dq, &dk, &dv, &dslopes}, forward, dout, rng, kStep,
+                   /*curvature=*/1e5);
+
+    int64_t NB = (L + 63) / 64;
+    // Diagonal blocks live (no row without keys), the others at random.
+    std::vector<int32_t> layout(size_t(H * NB * NB));
+    for (size_t e = 0; e < layout.size(); ++e)
+      layout[e] = int32_t(e / size_t(NB) % size_t(NB) == e % size_t(NB) ||
+                          rng() % 2);
+    int64_t layoutShape[3] = {H, NB, NB};
+    attn_tensor tl = attn_make_tensor(layout.data(), ATTN_I32, 3, layoutShape);
+    ASSERT_EQ(bigbird_attention_backward(&tq, &tk, &tv, &tl, &td, &gq, &gk,
+                                         &gv),
+              0)
+        << attn_last_error();
+    ref::Mask blocks = [&](int64_t, int64_t h, int64_t i, int64_t j) {
+      return layout[size_t((h * NB + i / 64) * NB + j / 64)] != 0;
+    };
+    Forward bigbird = [&] {
+      return ref::attendExact(q, k, v, 0.25, blocks, nullptr);
+    };
+    checkGradients("ex bigbird L=" + std::to_string(L), {&q, &k, &v},
+                   {&dq, &dk, &dv}, bigbird, dout, rng);
   }
 }
 

@@ -14,6 +14,7 @@
 #include "Harness.h"
 #include "LshHarness.h"
 #include "lsh_grad.h"
+#include "reformer.h" // examples/reformer.attn with --grad
 
 #include <gtest/gtest.h>
 
@@ -116,12 +117,23 @@ using SharedBackward = int (*)(const attn_tensor *, const attn_tensor *,
                                const attn_tensor *, const attn_tensor *,
                                attn_tensor *, attn_tensor *, attn_tensor *);
 
+/// A (qk, v, dy) -> (dqk, dv) backward as a SharedBackward.
+template <int (*Backward)(const attn_tensor *, const attn_tensor *,
+                          const attn_tensor *, attn_tensor *, attn_tensor *)>
+int withoutRotations(const attn_tensor *qk, const attn_tensor *v,
+                     const attn_tensor *, const attn_tensor *dy,
+                     attn_tensor *dqk, attn_tensor *dv, attn_tensor *) {
+  return Backward(qk, v, dy, dqk, dv);
+}
+
 void checkShared(const std::string &name, SharedBackward backward, Tensor *rot,
                  const std::function<std::vector<double>(const Tensor &,
                                                          const Tensor &)> &exact,
-                 std::mt19937 &rng) {
-  const int64_t B = 2, H = 2, D = 8, E = 6;
-  for (int64_t L : {1, 5, 11, 23}) {
+                 std::mt19937 &rng,
+                 std::vector<int64_t> lengths = {1, 5, 11, 23},
+                 int64_t D = 8, int64_t E = 6) {
+  const int64_t B = 2, H = 2;
+  for (int64_t L : lengths) {
     Tensor qk = random(rng, {B, H, L, D}), v = random(rng, {B, H, L, E}),
            dy = random(rng, {B, H, L, E});
     Tensor dqk(qk.shape, NAN), dv(v.shape, NAN);
@@ -146,12 +158,8 @@ TEST(LshGrad, SeededChainOnSharedQueryKeys) {
   auto exact = [&](const Tensor &qk, const Tensor &v) {
     return ref::lshChainExact(qk, v, rot, 4, 1, 0, true);
   };
-  checkShared(
-      "chain",
-      [](const attn_tensor *qk, const attn_tensor *v, const attn_tensor *,
-         const attn_tensor *dy, attn_tensor *dqk, attn_tensor *dv,
-         attn_tensor *) { return gl_chain_backward(qk, v, dy, dqk, dv); },
-      nullptr, exact, rng);
+  checkShared("chain", withoutRotations<gl_chain_backward>, nullptr, exact,
+              rng);
 }
 
 TEST(LshGrad, CompositeWithRotations) {
@@ -161,6 +169,32 @@ TEST(LshGrad, CompositeWithRotations) {
     return ref::lshAttendExact(qk, v, rot, 5, 1, 1, false);
   };
   checkShared("composite", gl_composite_backward, &rot, exact, rng);
+}
+
+// examples/reformer.attn's three kernels (8 buckets, 2 rounds, chunks of
+// 64): L = 150 gives R·L = 300 entries, five chunks, the last one short;
+// L = 40 is below the chunk (the composite's one full pass).
+TEST(LshGrad, ReformerExamples) {
+  std::mt19937 rng(27);
+  const int64_t H = 2, D = 16, E = 16;
+  Tensor seeded = ref::lshRotations(42, H, D, 2, 4);
+  auto chain = [&](const Tensor &qk, const Tensor &v) {
+    return ref::lshChainExact(qk, v, seeded, 64, 1, 0, true);
+  };
+  checkShared("ex reformer", withoutRotations<reformer_lsh_backward>, nullptr,
+              chain, rng, {40, 150}, D, E);
+  auto composite = [&](const Tensor &qk, const Tensor &v) {
+    return ref::lshAttendExact(qk, v, seeded, 64, 1, 0, true);
+  };
+  checkShared("ex composite",
+              withoutRotations<reformer_lsh_composite_backward>, nullptr,
+              composite, rng, {40, 150}, D, E);
+  Tensor rot = random(rng, {H, D, 2, 4});
+  auto rotations = [&](const Tensor &qk, const Tensor &v) {
+    return ref::lshAttendExact(qk, v, rot, 64, 1, 0, false);
+  };
+  checkShared("ex rotations", reformer_lsh_rotations_backward, &rot, rotations,
+              rng, {40, 150}, D, E);
 }
 
 } // namespace
