@@ -11,6 +11,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace attnc;
 using namespace attnc::codegen;
@@ -62,6 +64,25 @@ H::Expr geluSlope(H::Expr x) {
   return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * c * (1.0f + 3.0f * a * x * x);
 }
 
+/// out(o, rows) = init(o) + Σ_k x(k, rows) · weight(o, k) over the
+/// reduction `k` (extent, name): linear (weight w, init its bias) and
+/// linear_input_grad (weight wᵀ, init 0), through the accumulator `accName`.
+void rowTimesMatrix(DenseFuncs &f, const TensorValue &x, H::Expr extent,
+                    const std::string &reductionName,
+                    const std::function<H::Expr(H::Expr, H::Expr)> &weight,
+                    const std::function<H::Expr(H::Expr)> &init,
+                    const std::string &accName, H::Type type) {
+  f.vars = vars(x.rank());
+  H::RDom k(0, extent, reductionName);
+  std::vector<H::Expr> xa = exprs(f.vars);
+  xa[0] = k;
+  f.inner = H::Func(accName);
+  f.innerDomain = k;
+  f.inner(f.vars) = init(f.vars[0]);
+  f.inner(f.vars) += H::cast<float>(x.func(xa)) * weight(f.vars[0], k);
+  f.out(f.vars) = H::cast(type, f.inner(f.vars));
+}
+
 } // namespace
 
 H::Type attnc::codegen::resultType(Operation *op, unsigned index) {
@@ -109,17 +130,13 @@ FailureOr<DenseFuncs> attnc::codegen::defineDense(Operation *op,
   }
   if (auto lin = dyn_cast<attn::LinearOp>(op)) {
     TensorValue x = in(0), w = in(1);
-    f.vars = vars(x.rank());
-    H::RDom m(0, w.shape[0], "m");
-    std::vector<H::Expr> xa = exprs(f.vars);
-    xa[0] = m;
-    f.inner = H::Func("linear_acc");
-    f.innerDomain = m;
-    f.inner(f.vars) =
-        lin.getBias() ? H::cast<float>(in(2).func(f.vars[0])) : H::Expr(0.0f);
-    f.inner(f.vars) +=
-        H::cast<float>(x.func(xa)) * H::cast<float>(w.func(f.vars[0], m));
-    f.out(f.vars) = H::cast(type, f.inner(f.vars));
+    rowTimesMatrix(
+        f, x, w.shape[0], "m",
+        [&](H::Expr n, H::Expr m) { return H::cast<float>(w.func(n, m)); },
+        [&](H::Expr n) {
+          return lin.getBias() ? H::cast<float>(in(2).func(n)) : H::Expr(0.0f);
+        },
+        "linear_acc", type);
     shape = x.shape;
     shape.back() = w.shape[1];
     return f;
@@ -229,20 +246,14 @@ FailureOr<DenseFuncs> attnc::codegen::defineDense(Operation *op,
   if (isa<attn::LinearInputGradOp>(op)) {
     // dx(m, rows) = Σ_n dy(n, rows) · w(n, m)   (w is [M, N]: w(n, m)).
     TensorValue dy = in(0), w = in(1);
-    f.vars = vars(dy.rank());
-    H::RDom n(0, w.shape[1], "n");
-    std::vector<H::Expr> da = exprs(f.vars);
-    da[0] = n;
-    f.inner = H::Func("linear_input_grad_acc");
-    f.innerDomain = n;
-    f.inner(f.vars) = 0.0f;
     // wᵀ laid out once, so that the vectorised m reads consecutive floats.
     H::Func wT("w_transposed");
     H::Var wm("wm"), wn("wn");
     wT(wm, wn) = H::cast<float>(w.func(wn, wm));
     f.staged.push_back(wT);
-    f.inner(f.vars) += H::cast<float>(dy.func(da)) * wT(f.vars[0], n);
-    f.out(f.vars) = H::cast(type, f.inner(f.vars));
+    rowTimesMatrix(
+        f, dy, w.shape[1], "n", [&](H::Expr m, H::Expr n) { return wT(m, n); },
+        [](H::Expr) { return H::Expr(0.0f); }, "linear_input_grad_acc", type);
     shape = dy.shape;
     shape.back() = w.shape[0];
     return f;

@@ -542,16 +542,31 @@ LogicalResult ReversibleBlockOp::verifyRegions() {
 // Dense helpers
 //===----------------------------------------------------------------------===//
 
+namespace {
+
+/// x[..., K] times w [M, N] along w's dimension `contracted` (0: K = M, the
+/// result's last dimension is N; 1: K = N, it is M), the leading
+/// dimensions kept: linear and linear_input_grad.
+bool checkRowTimesMatrix(ShapeChecker &c, Value x, StringRef xName, Value w,
+                         int64_t contracted, Value r) {
+  static const char *dims[] = {"M", "N"};
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  bool ok = c.minRank(x, xName, 1) && c.rank(w, "w", 2, "[M, N]") &&
+            c.rank(r, "result", rank, xName.str() + "'s rank") &&
+            c.same(x, xName, -1, w, "w", contracted, dims[contracted]) &&
+            c.same(r, "result", -1, w, "w", 1 - contracted,
+                   dims[1 - contracted]);
+  for (int64_t i = 0; ok && i + 1 < rank; ++i)
+    ok = c.same(r, "result", i, x, xName, i, "leading");
+  return ok;
+}
+
+} // namespace
+
 LogicalResult LinearOp::verify() {
   ShapeChecker c(*this);
-  Value x = getX(), w = getW(), r = getResult();
-  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
-  bool ok = c.minRank(x, "x", 1) && c.rank(w, "w", 2, "[M, N]") &&
-            c.rank(r, "result", rank, "x's rank") &&
-            c.same(x, "x", -1, w, "w", 0, "M") &&
-            c.same(r, "result", -1, w, "w", 1, "N");
-  for (int64_t i = 0; ok && i + 1 < rank; ++i)
-    ok = c.same(r, "result", i, x, "x", i, "leading");
+  Value w = getW();
+  bool ok = checkRowTimesMatrix(c, getX(), "x", w, 0, getResult());
   if (ok && getBias())
     ok = c.rank(getBias(), "bias", 1, "[N]") &&
          c.same(getBias(), "bias", 0, w, "w", 1, "N");
@@ -594,14 +609,7 @@ LogicalResult SumToOp::verify() {
 
 LogicalResult LinearInputGradOp::verify() {
   ShapeChecker c(*this);
-  Value dy = getDy(), w = getW(), r = getResult();
-  int64_t rank = cast<RankedTensorType>(dy.getType()).getRank();
-  bool ok = c.minRank(dy, "dy", 1) && c.rank(w, "w", 2, "[M, N]") &&
-            c.rank(r, "result", rank, "dy's rank") &&
-            c.same(dy, "dy", -1, w, "w", 1, "N") &&
-            c.same(r, "result", -1, w, "w", 0, "M");
-  for (int64_t i = 0; ok && i + 1 < rank; ++i)
-    ok = c.same(r, "result", i, dy, "dy", i, "leading");
+  (void)checkRowTimesMatrix(c, getDy(), "dy", getW(), 1, getResult());
   return c.result();
 }
 

@@ -183,14 +183,8 @@ FailureOr<func::FuncOp> buildBackward(func::FuncOp fn, ReversibleBlockOp block,
   unsigned n = fn.getNumArguments();
   for (auto [i, attrs] : llvm::enumerate(argAttrs))
     backward.setArgAttrs(unsigned(i), attrs);
-  auto nameOf = [&](unsigned i) {
-    auto a = fn.getArgAttrOfType<StringAttr>(i, "attn.name");
-    return a ? a.str() : "arg" + std::to_string(i);
-  };
-  auto yName = [&](unsigned i) {
-    auto a = inverse.getArgAttrOfType<StringAttr>(i, "attn.name");
-    return a ? a.str() : "arg" + std::to_string(i);
-  };
+  auto nameOf = [&](unsigned i) { return parameterName(fn, i); };
+  auto yName = [&](unsigned i) { return parameterName(inverse, i); };
   // Names an argument or result `at` and gives it parameter `dimsOf`'s
   // dimensions.
   auto nameArg = [&](unsigned at, std::string name, unsigned dimsOf) {

@@ -68,10 +68,7 @@ FailureOr<func::FuncOp> buildBackward(func::FuncOp fn) {
   fn.getAllArgAttrs(argAttrs);
   unsigned nIn = type.getNumInputs(), nOut = type.getNumResults();
   std::set<std::string> taken;
-  auto paramName = [&](unsigned i) {
-    auto name = fn.getArgAttrOfType<StringAttr>(i, "attn.name");
-    return name ? name.str() : "arg" + std::to_string(i);
-  };
+  auto paramName = [&](unsigned i) { return parameterName(fn, i); };
   for (auto [i, attrs] : llvm::enumerate(argAttrs)) {
     backward.setArgAttrs(unsigned(i), attrs);
     taken.insert(paramName(unsigned(i)));

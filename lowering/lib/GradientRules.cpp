@@ -250,6 +250,11 @@ void Adjoints::accumulate(Value v, Value grad, Location loc) {
               : grad;
 }
 
+std::string attnc::parameterName(func::FuncOp fn, unsigned i) {
+  auto name = fn.getArgAttrOfType<StringAttr>(i, "attn.name");
+  return name ? name.str() : "arg" + std::to_string(i);
+}
+
 std::string attnc::uniqueGradientName(std::set<std::string> &taken,
                                       std::string wanted) {
   while (taken.count(wanted))

@@ -4,6 +4,7 @@
 
 #include "attnc/Dialect/Attn/AttnOps.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 
@@ -13,6 +14,10 @@
 namespace attnc {
 
 bool isF32Tensor(mlir::Type t);
+
+/// Parameter `i`'s C name: its attn.name, else "arg<i>" (as codegen names
+/// an unnamed argument).
+std::string parameterName(mlir::func::FuncOp fn, unsigned i);
 
 /// `wanted`, prefixed with "d_" until no name in `taken` has it (a gradient
 /// named after a parameter called d_x must not clash with it); the result
