@@ -63,10 +63,10 @@ double flops(Kind k, int64_t L) {
 
 struct Inputs {
   std::vector<float> q, k, v, out;
-  explicit Inputs(int64_t L) {
+  explicit Inputs(int64_t L, int64_t heads = kBH) {
     std::mt19937 rng(42);
     std::uniform_real_distribution<float> u(-1, 1);
-    size_t n = size_t(kBH * L * kD);
+    size_t n = size_t(heads * L * kD);
     for (auto *t : {&q, &k, &v}) {
       t->resize(n);
       for (float &x : *t)
@@ -76,8 +76,8 @@ struct Inputs {
   }
 };
 
-attn_tensor tensor(std::vector<float> &data, int64_t L) {
-  int64_t shape[] = {1, kBH, L, kD};
+attn_tensor tensor(std::vector<float> &data, int64_t L, int64_t heads = kBH) {
+  int64_t shape[] = {1, heads, L, kD};
   return attn_make_tensor(data.data(), ATTN_F32, 4, shape);
 }
 
@@ -140,20 +140,33 @@ void BM_Unfused(benchmark::State &state, Kind kind) {
   baselineSeconds[std::string("unfused/") + name(kind) + "/" + std::to_string(L)] = t;
 }
 
-void BM_Attnc(benchmark::State &state, Kind kind) {
+/// One forward call of `kind` on [1, heads, L, 64]; its seconds per call.
+double timeForward(benchmark::State &state, Kind kind, int64_t heads) {
   int64_t L = state.range(0);
   int threads = int(state.range(1));
-  Inputs in(L);
-  attn_tensor q = tensor(in.q, L), k = tensor(in.k, L), v = tensor(in.v, L);
-  attn_tensor o = tensor(in.out, L);
+  Inputs in(L, heads);
+  attn_tensor q = tensor(in.q, L, heads), k = tensor(in.k, L, heads),
+              v = tensor(in.v, L, heads), o = tensor(in.out, L, heads);
   attn_set_num_threads(threads);
   auto fn = kind == Kind::Full ? bench_full
             : kind == Kind::Causal ? bench_causal : bench_window;
   int rc = 0;
-  double t = timeLoop(state, flops(kind, L), threads,
+  double t = timeLoop(state, flops(kind, L) * double(heads) / kBH, threads,
                       [&] { rc |= fn(&q, &k, &v, &o); });
   if (rc != 0)
     state.SkipWithError(attn_last_error());
+  return t;
+}
+
+// B·H = 1: the query tiles of one head are all the parallelism there is.
+void BM_OneHead(benchmark::State &state, Kind kind) {
+  timeForward(state, kind, 1);
+}
+
+void BM_Attnc(benchmark::State &state, Kind kind) {
+  int64_t L = state.range(0);
+  int threads = int(state.range(1));
+  double t = timeForward(state, kind, kBH);
   forwardSeconds[std::string(name(kind)) + "/" + std::to_string(L) + "/" +
                  std::to_string(threads)] = t;
   for (const char *base : {"naive", "unfused"}) {
@@ -355,6 +368,14 @@ void registerAll() {
             ->Args({L, threads})->ArgNames({"L", "threads"})
             ->MinTime(0.3)->UseManualTime()->Unit(benchmark::kMillisecond);
   }
+  for (Kind kind : {Kind::Full, Kind::Causal})
+    for (int64_t L : {2048, 4096})
+      for (int threads : {1, 2})
+        benchmark::RegisterBenchmark(
+            (std::string("attnc/one_head/") + name(kind)).c_str(), BM_OneHead,
+            kind)
+            ->Args({L, threads})->ArgNames({"L", "threads"})
+            ->MinTime(0.3)->UseManualTime()->Unit(benchmark::kMillisecond);
   for (Kind kind : {Kind::Full, Kind::Causal})
     for (int64_t L : {1024, 2048, 4096})
       for (int threads : {1, 2})

@@ -97,7 +97,7 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   H::Var c = f.c, i = f.i, j = f.j, h = f.h, b = f.b, r = f.r, g = f.g,
          kl = f.kl;
   H::Expr D = q.shape[3], Lk = k.shape[2];
-  const int KB = tile.keys, QR = tile.rows;
+  const int KB = tile.keys, QR = tile.rows, VR = tile.valueRows;
 
   auto mask = op->getAttrOfType<attn::MaskAttr>(attn::kMaskAttrName);
   attn::MaskKind kind = mask ? mask.getKind() : attn::MaskKind::elementwise;
@@ -185,8 +185,8 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   f.softmax = rowSoftmax(f.score, f.rk, f.rk.y * lanes + f.rk.x, j, i, h, b,
                          "row");
 
-  // P·V. For a band it is indexed by row group g (QR rows r): the keys the
-  // group can see, [g·QR + lo, g·QR + QR − 1 + hi], bound a reduction that
+  // P·V. For a band it is indexed by row group g (VR rows r): the keys the
+  // group can see, [g·VR + lo, g·VR + VR − 1 + hi], bound a reduction that
   // runs outside the group's register tile. Keys a row of the group does not
   // see have probability 0, so the union is exact.
   f.pvAcc = H::Func("pv");
@@ -194,11 +194,11 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   f.rg = H::RDom(0, Lp, "rg");
   if (isBand) {
     f.pv = AttendFuncs::PV::BandTiled;
-    f.rg.where(meetsBand(f.rg, f.rg, g * QR, g * QR + (QR - 1), bandLo, bandHi));
+    f.rg.where(meetsBand(f.rg, f.rg, g * VR, g * VR + (VR - 1), bandLo, bandHi));
     f.pvAcc(c, r, g, h, b) = 0.0f;
     f.pvAcc(c, r, g, h, b) +=
-        f.softmax.probs(f.rg, g * QR + r, h, b) * f.vf(c, f.rg, h, b);
-    f.acc(c, i, h, b) = f.pvAcc(c, i % QR, i / QR, h, b);
+        f.softmax.probs(f.rg, g * VR + r, h, b) * f.vf(c, f.rg, h, b);
+    f.acc(c, i, h, b) = f.pvAcc(c, i % VR, i / VR, h, b);
   } else {
     f.pv = isBlock ? AttendFuncs::PV::Blocks : AttendFuncs::PV::Dense;
     f.pvAcc(c, i, h, b) = 0.0f;

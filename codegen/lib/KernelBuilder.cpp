@@ -123,7 +123,8 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target,
         if (failed(s))
           return failure();
         auto f = defineAttend(a, values, int(s->getVectorWidth()),
-                              {int(s->getKeyTile()), int(s->getRegisterRows())});
+                              {int(s->getKeyTile()), int(s->getRegisterRows()),
+                               int(s->getValueTile()), int(s->getValueRows())});
         if (failed(f))
           return failure();
         cpu::scheduleAttend(*f, *s);

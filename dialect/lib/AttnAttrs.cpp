@@ -136,24 +136,30 @@ void MaskAttr::print(AsmPrinter &printer) const {
 LogicalResult
 ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                      int64_t vectorWidth, int64_t tileQueries,
-                     int64_t registerRows, int64_t keyTile) {
+                     int64_t registerRows, int64_t keyTile,
+                     int64_t valueTile, int64_t valueRows) {
   if (vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16)
     return emitError() << "vector width " << vectorWidth
                        << " is not 4 (SSE), 8 (AVX2) or 16 (AVX-512) f32 lanes";
   if (tileQueries < 1 || tileQueries > 4096)
     return emitError() << "tile of " << tileQueries
                        << " queries is outside [1, 4096]";
-  if (registerRows < 1 || registerRows > 16)
-    return emitError() << "register tile of " << registerRows
-                       << " rows is outside [1, 16]";
-  if (keyTile < vectorWidth || keyTile % vectorWidth != 0)
-    return emitError() << "key tile " << keyTile
-                       << " is not a multiple of the vector width "
-                       << vectorWidth;
-  if (keyTile / vectorWidth * registerRows > 32)
-    return emitError() << "register tile of " << keyTile / vectorWidth
-                       << " vectors x " << registerRows
-                       << " rows needs more than 32 vector registers";
+  // Q·Kᵀ's register tile (key_tile × register_rows), then P·V's.
+  for (auto [what, width, rows] :
+       {std::tuple("key", keyTile, registerRows),
+        std::tuple("value", valueTile, valueRows)}) {
+    if (rows < 1 || rows > 16)
+      return emitError() << what << " register tile of " << rows
+                         << " rows is outside [1, 16]";
+    if (width < vectorWidth || width % vectorWidth != 0)
+      return emitError() << what << " tile " << width
+                         << " is not a multiple of the vector width "
+                         << vectorWidth;
+    if (width / vectorWidth * rows > 32)
+      return emitError() << what << " register tile of "
+                         << width / vectorWidth << " vectors x " << rows
+                         << " rows needs more than 32 vector registers";
+  }
   return success();
 }
 

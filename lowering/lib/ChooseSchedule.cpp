@@ -15,6 +15,19 @@
 //    2 × 6 = 12 accumulators of the 16 AVX2/SSE registers leave 4 for the
 //    broadcast query element and the key vectors; with AVX-512's 32
 //    registers 2 × 8 = 16 accumulators fit with room to spare.
+//  - attend's P·V tile on AVX-512 is 4 vectors (D = 64 values) × 6 rows:
+//    each probability broadcast feeds 4 FMAs instead of 2, and 6 rows of
+//    probabilities (each its own pointer: rows are L floats apart) leave
+//    LLVM enough general registers; with 8 rows it rebuilt four of the
+//    addresses per step in vector registers. Zen 4, [1, 8, L, 64],
+//    best of 3: causal L = 2048 / 4096 50.5 / 197 ms -> 48.9 / 189 ms,
+//    full unchanged. With 16 registers 2 × 6 stays. Windowed P·V keeps
+//    2 vectors × 4 queries: 4 × 4, 2 × 8 and 32-query tiles measured the
+//    same (L = 4096, window 128 + 128: 32.5-34 ms each); so did LSH
+//    chunks' P·V with 4 × 4 (R = 4, L = 16384: 146-154 ms both).
+//    Two threads: B·H = 8, L = 2048 / 4096, full 1.95× / 2.04× and causal
+//    1.95× / 1.99× over one (1.56-1.82× / 1.73-1.85× before): each row of
+//    probabilities is read once per P·V tile, not twice.
 //  - hash_bucket's projection is a matmul (positions × N/2) with the
 //    attend rule's register tile, positions along the vector.
 //  - chunked_attend (LSH) tiles are its chunks; its scores run queries
@@ -50,6 +63,7 @@ constexpr int64_t kWindowedTileQueries = 64;
 
 constexpr int64_t kVectorsPerRegisterTile = 2;
 constexpr int64_t kWindowTapsPerRegisterTile = 4;
+constexpr int64_t kWideValueVectors = 4, kWideValueRows = 6;
 
 /// The x86 schedule family: one rule for SSE, AVX2 and AVX-512, scaled by
 /// the register file. (A CUDA family would sit beside it.)
@@ -59,8 +73,10 @@ ScheduleAttr cpuSchedule(MLIRContext *ctx, Operation *op,
   int64_t keyTile = kVectorsPerRegisterTile * lanes;
   if (isa<WindowedAttendOp>(op))
     return ScheduleAttr::get(ctx, lanes, kWindowedTileQueries,
-                             kWindowTapsPerRegisterTile, keyTile);
-  int64_t rows = target.vectorRegisters() >= 32 ? 8 : 6;
+                             kWindowTapsPerRegisterTile, keyTile, keyTile,
+                             kWindowTapsPerRegisterTile);
+  bool wide = target.vectorRegisters() >= 32;
+  int64_t rows = wide ? 8 : 6;
   // chunked_attend_grad recomputes its forward in the same tiles.
   auto chunk = isa<ChunkedAttendOp>(op)
                    ? cast<ChunkedAttendOp>(op).getChunk()
@@ -69,8 +85,12 @@ ScheduleAttr cpuSchedule(MLIRContext *ctx, Operation *op,
                          : 0;
   if (chunk)
     return ScheduleAttr::get(ctx, lanes, std::min<int64_t>(chunk, 4096), rows,
-                             keyTile);
-  return ScheduleAttr::get(ctx, lanes, kAttendTileQueries, rows, keyTile);
+                             keyTile, keyTile, rows);
+  if (isa<AttendOp>(op) && wide)
+    return ScheduleAttr::get(ctx, lanes, kAttendTileQueries, rows, keyTile,
+                             kWideValueVectors * lanes, kWideValueRows);
+  return ScheduleAttr::get(ctx, lanes, kAttendTileQueries, rows, keyTile,
+                           keyTile, rows);
 }
 
 constexpr int64_t kGpuWarps = 4;

@@ -14,28 +14,28 @@
 
 // AVX2: module attributes {attn.target = #attn.target<"x86-64-v3">}
 // AVX2-LABEL: func.func @schedules
-// AVX2: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16>}
-// AVX2: attn.windowed_attend {{.*}}attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 64, register_rows = 4, key_tile = 16>
+// AVX2: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16, value_tile = 16, value_rows = 6>}
+// AVX2: attn.windowed_attend {{.*}}attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 64, register_rows = 4, key_tile = 16, value_tile = 16, value_rows = 4>
 // A schedule written by hand is kept.
-// AVX2: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 96, register_rows = 4, key_tile = 8>}
+// AVX2: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 96, register_rows = 4, key_tile = 8, value_tile = 8, value_rows = 4>}
 // AVX512: module attributes {attn.target = #attn.target<"x86-64-v4">}
 // AVX512-LABEL: func.func @schedules
-// AVX512: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32>}
-// AVX512: attn.windowed_attend {{.*}}attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 64, register_rows = 4, key_tile = 32>
+// AVX512: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6>}
+// AVX512: attn.windowed_attend {{.*}}attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 64, register_rows = 4, key_tile = 32, value_tile = 32, value_rows = 4>
 // SSE-LABEL: func.func @schedules
-// SSE: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 4, tile_queries = 48, register_rows = 6, key_tile = 8>}
+// SSE: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 4, tile_queries = 48, register_rows = 6, key_tile = 8, value_tile = 8, value_rows = 6>}
 // NOTARGET: error: attn-choose-schedule needs a target: pass target=x86-64-v3 (or another) or set attn.target on the module
 // HOST: error: attn-choose-schedule: target 'host' must be resolved to this CPU's features by the driver; name a level such as x86-64-v3
 // CUDA: module attributes {attn.target = #attn.target<"cuda:sm_90">}
 // CUDA-LABEL: func.func @schedules
 // CUDA: attn.attend {{.*}}{attn.schedule = #attn.gpu_schedule<warps = 4, tile_queries = 64, key_tile = 64>}
 // CUDA: attn.windowed_attend {{.*}}attn.schedule = #attn.gpu_schedule<warps = 4, tile_queries = 64, key_tile = 64>
-// CUDA: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 96, register_rows = 4, key_tile = 8>}
+// CUDA: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 96, register_rows = 4, key_tile = 8, value_tile = 8, value_rows = 4>}
 module {
 func.func @schedules(%q: !t) -> (!t, !t, !t) {
   %a = attn.attend %q, %q, %q : !t, !t, !t -> !t
   %w = attn.windowed_attend %q, %q, %q {left = 2 : i64, right = 2 : i64} : !t, !t, !t -> !t
-  %c = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 96, register_rows = 4, key_tile = 8>} : !t, !t, !t -> !t
+  %c = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 96, register_rows = 4, key_tile = 8, value_tile = 8, value_rows = 4>} : !t, !t, !t -> !t
   return %a, %w, %c : !t, !t, !t
 }
 }

@@ -15,7 +15,8 @@ namespace H = Halide;
 
 void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
   const int VW = int(s.getVectorWidth()), KB = int(s.getKeyTile()),
-            QR = int(s.getRegisterRows());
+            QR = int(s.getRegisterRows()), VT = int(s.getValueTile()),
+            VR = int(s.getValueRows());
   H::Var c = f.c, i = f.i, j = f.j, h = f.h, b = f.b;
   H::Var io("io"), ii("ii"), bh("bh"), co("co"), ci("ci"), jv("jv"),
       jl("jl");
@@ -26,9 +27,18 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
       .fuse(h, b, bh)
       .parallel(bh)
       .vectorize(c, VW, H::TailStrategy::GuardWithIf);
+  // Query tiles in parallel too, nested inside heads: with B·H = 1 they
+  // are all the parallelism there is, and K transposed (per head, O(L·D))
+  // stays shared by the head's tiles.
+  f.out.parallel(io);
   f.kt.compute_at(f.out, bh).vectorize(j, VW, RoundUp);
   f.vf.compute_at(f.out, bh).vectorize(c, VW, RoundUp);
-  f.qf.compute_at(f.out, io);
+  // Queries innermost in memory: the Q·Kᵀ register tile broadcasts one
+  // value of each of its rows per step, which are then adjacent floats at
+  // one base address. Row-major, each row needs its own pointer, and eight
+  // of them exhausted the registers (LLVM rebuilt four addresses per step
+  // in vector registers, competing with the FMAs).
+  f.qf.compute_at(f.out, io).reorder_storage(i, f.d);
 
   if (f.qk == AttendFuncs::QK::BlockTiled)
     registerTile(f.score, f.out, io, f.dotAcc, j, i, f.rd.x, VW, KB, QR,
@@ -43,7 +53,7 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
 
   switch (f.pv) {
   case AttendFuncs::PV::BandTiled:
-    registerTile(f.acc, f.out, io, f.pvAcc, c, i, f.rg.x, VW, KB, QR,
+    registerTile(f.acc, f.out, io, f.pvAcc, c, i, f.rg.x, VW, VT, VR,
                  std::make_pair(c, f.r), {f.g});
     break;
   case AttendFuncs::PV::Blocks:
@@ -58,7 +68,7 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
         .unroll(jv);
     break;
   case AttendFuncs::PV::Dense:
-    registerTile(f.acc, f.out, io, f.pvAcc, c, i, f.rp.x, VW, KB, QR);
+    registerTile(f.acc, f.out, io, f.pvAcc, c, i, f.rp.x, VW, VT, VR);
     break;
   }
 }

@@ -125,8 +125,8 @@ void attnc::codegen::cpu::scheduleChunkedAttend(ChunkedFuncs &f,
       .vectorize(f.x, VW, RoundUp);
   scheduleChunkSoftmax(f, f.result, ci, s);
   f.rowLse.compute_at(f.result, ci).vectorize(f.t, VW, RoundUp);
-  registerTile(f.pvOut, f.result, ci, f.pvAcc, f.x, f.t, f.rj.x, VW, W, QR,
-               {}, {f.rj.y});
+  registerTile(f.pvOut, f.result, ci, f.pvAcc, f.x, f.t, f.rj.x, VW,
+               int(s.getValueTile()), int(s.getValueRows()), {}, {f.rj.y});
 }
 
 void attnc::codegen::cpu::scheduleChunkedOutputs(ChunkedFuncs &f, int lanes) {

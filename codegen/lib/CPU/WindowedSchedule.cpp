@@ -63,7 +63,7 @@ void scheduleBand(WindowedFuncs &f, attn::ScheduleAttr s) {
   perBlock(f.bandSum).vectorize(f.t, VW, RoundUp);
   f.bandSum.update().reorder(f.t, r).vectorize(f.t, VW, RoundUp);
   cpu::registerTile(f.bandPvOut, f.result, tile, f.bandPv, f.c, f.t, r, VW,
-                    W, QR);
+                    int(s.getValueTile()), int(s.getValueRows()));
   f.bandPvOut.store_at(f.result, task).fold_storage(f.blk, 1);
   if (f.globals == 0)
     return;

@@ -657,7 +657,7 @@ func.func @f(%x: tensor<?x?x?x64xf64>) {
 !t = tensor<?x?x?x64xf32>
 func.func @f(%q: !t) {
   // expected-error @+1 {{vector width 7 is not 4 (SSE), 8 (AVX2) or 16 (AVX-512) f32 lanes}}
-  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 7, tile_queries = 48, register_rows = 6, key_tile = 14>} : !t, !t, !t -> !t
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 7, tile_queries = 48, register_rows = 6, key_tile = 14, value_tile = 14, value_rows = 6>} : !t, !t, !t -> !t
   return
 }
 
@@ -666,7 +666,7 @@ func.func @f(%q: !t) {
 !t = tensor<?x?x?x64xf32>
 func.func @f(%q: !t) {
   // expected-error @+1 {{tile of 0 queries is outside [1, 4096]}}
-  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 0, register_rows = 6, key_tile = 16>} : !t, !t, !t -> !t
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 0, register_rows = 6, key_tile = 16, value_tile = 16, value_rows = 6>} : !t, !t, !t -> !t
   return
 }
 
@@ -674,8 +674,8 @@ func.func @f(%q: !t) {
 
 !t = tensor<?x?x?x64xf32>
 func.func @f(%q: !t) {
-  // expected-error @+1 {{register tile of 0 rows is outside [1, 16]}}
-  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 0, key_tile = 16>} : !t, !t, !t -> !t
+  // expected-error @+1 {{key register tile of 0 rows is outside [1, 16]}}
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 0, key_tile = 16, value_tile = 16, value_rows = 6>} : !t, !t, !t -> !t
   return
 }
 
@@ -684,7 +684,7 @@ func.func @f(%q: !t) {
 !t = tensor<?x?x?x64xf32>
 func.func @f(%q: !t) {
   // expected-error @+1 {{key tile 12 is not a multiple of the vector width 8}}
-  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 12>} : !t, !t, !t -> !t
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 12, value_tile = 12, value_rows = 6>} : !t, !t, !t -> !t
   return
 }
 
@@ -692,8 +692,35 @@ func.func @f(%q: !t) {
 
 !t = tensor<?x?x?x64xf32>
 func.func @f(%q: !t) {
-  // expected-error @+1 {{register tile of 4 vectors x 12 rows needs more than 32 vector registers}}
-  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 12, key_tile = 32>} : !t, !t, !t -> !t
+  // expected-error @+1 {{key register tile of 4 vectors x 12 rows needs more than 32 vector registers}}
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 12, key_tile = 32, value_tile = 16, value_rows = 6>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{value tile 20 is not a multiple of the vector width 8}}
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16, value_tile = 20, value_rows = 6>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{value register tile of 8 vectors x 6 rows needs more than 32 vector registers}}
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16, value_tile = 64, value_rows = 6>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{value register tile of 0 rows is outside [1, 16]}}
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16, value_tile = 16, value_rows = 0>} : !t, !t, !t -> !t
   return
 }
 
@@ -711,7 +738,7 @@ func.func @f(%q: !t) {
 !t = tensor<?x?x?x64xf32>
 func.func @f(%q: !t) {
   // expected-error @+1 {{'attn.schedule' belongs on attn.attend, attn.attend_grad, attn.windowed_attend, attn.chunked_attend, attn.chunked_attend_grad or attn.hash_bucket}}
-  %y = attn.relu %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16>} : !t
+  %y = attn.relu %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16, value_tile = 16, value_rows = 6>} : !t
   return
 }
 

@@ -119,12 +119,12 @@ func.func @dense_helpers(%x: tensor<?x?x512xf32>, %w: tensor<512x256xf32>, %b: t
 // The typed attributes the passes hand to codegen round-trip too.
 // CHECK-LABEL: func.func @typed_attributes
 func.func @typed_attributes(%q: !t4) -> (!t4, !t4, !t4) {
-  // CHECK: attn.attend {{.*}}{attn.mask = #attn.mask<band, lo = -128, hi = 0>, attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32>, causal}
-  %a = attn.attend %q, %q, %q {causal, attn.mask = #attn.mask<band, lo = -128, hi = 0>, attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32>} : !t4, !t4, !t4 -> !t4
+  // CHECK: attn.attend {{.*}}{attn.mask = #attn.mask<band, lo = -128, hi = 0>, attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 32, value_rows = 8>, causal}
+  %a = attn.attend %q, %q, %q {causal, attn.mask = #attn.mask<band, lo = -128, hi = 0>, attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 32, value_rows = 8>} : !t4, !t4, !t4 -> !t4
   // CHECK: attn.attend {{.*}}{attn.mask = #attn.mask<block, size = 64>, attn.schedule = #attn.gpu_schedule<warps = 4, tile_queries = 64, key_tile = 64>}
   %b = attn.attend %q, %q, %q {attn.mask = #attn.mask<block, size = 64>, attn.schedule = #attn.gpu_schedule<warps = 4, tile_queries = 64, key_tile = 64>} : !t4, !t4, !t4 -> !t4
-  // CHECK: attn.windowed_attend {{.*}}attn.schedule = #attn.schedule<vector_width = 4, tile_queries = 64, register_rows = 4, key_tile = 8>
-  %w = attn.windowed_attend %q, %q, %q {left = 2 : i64, right = 0 : i64, attn.schedule = #attn.schedule<vector_width = 4, tile_queries = 64, register_rows = 4, key_tile = 8>} : !t4, !t4, !t4 -> !t4
+  // CHECK: attn.windowed_attend {{.*}}attn.schedule = #attn.schedule<vector_width = 4, tile_queries = 64, register_rows = 4, key_tile = 8, value_tile = 8, value_rows = 4>
+  %w = attn.windowed_attend %q, %q, %q {left = 2 : i64, right = 0 : i64, attn.schedule = #attn.schedule<vector_width = 4, tile_queries = 64, register_rows = 4, key_tile = 8, value_tile = 8, value_rows = 4>} : !t4, !t4, !t4 -> !t4
   return %a, %b, %w : !t4, !t4, !t4
 }
 

@@ -92,16 +92,21 @@ def Attn_ScheduleAttr : Attn_Attr<"Schedule", "schedule"> {
     width: keys for Q·Kᵀ, values for P·V, queries for windowed scores) ×
     `register_rows` rows, accumulated in registers with the reduction loop
     outside it; key_tile / vector_width × register_rows accumulators must
-    fit the 32 vector registers of the largest register file.
+    fit the 32 vector registers of the largest register file. P·V has its
+    own register tile, `value_tile` values × `value_rows` queries (its
+    reduction runs over keys, so the shape that suits it differs); it is
+    read by attend, windowed_attend and chunked_attend, and set to the
+    Q·Kᵀ tile for the ops without a P·V tile (same rules).
 
     Example:
 
     ```mlir
-    #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16>
+    #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16, value_tile = 16, value_rows = 6>
     ```
   }];
   let parameters = (ins "int64_t":$vector_width, "int64_t":$tile_queries,
-                        "int64_t":$register_rows, "int64_t":$key_tile);
+                        "int64_t":$register_rows, "int64_t":$key_tile,
+                        "int64_t":$value_tile, "int64_t":$value_rows);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }
