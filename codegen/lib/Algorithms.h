@@ -60,7 +60,7 @@ allowedPairs(mlir::Region &mask, bool causal,
 
 struct AttendFuncs {
   enum class QK { Dense, BlockTiled };        // Q·Kᵀ per key or per tile
-  enum class PV { Dense, BandTiled, Blocks }; // P·V per key, row group, block
+  enum class PV { Dense, BandTiled, BlockTiled }; // per key or row group
   QK qk = QK::Dense;
   PV pv = PV::Dense;
   Halide::Func qf, kt, vf;     // inputs as f32 (K transposed: keys innermost)
@@ -70,7 +70,7 @@ struct AttendFuncs {
   Halide::Var c{"c"}, d{"d"}, i{"i"}, j{"j"}, h{"h"}, b{"b"}, r{"r"},
       g{"g"}, kl{"kl"};
   // rd: head dim; rk: keys as (lane, lane group) for max and sum; rp / rg /
-  // rb: keys of P·V (dense, band row group, live blocks).
+  // rb: keys of P·V (dense, band row group, blocks live for a row group).
   Halide::RDom rd, rk, rp, rg, rb;
 };
 

@@ -153,8 +153,15 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
       return failure();
     s = H::cast<float>(*e);
   }
-  auto allowed = allowedPairs(op.getMask(), op.getCausal(), caps, j < Lk, b,
-                              h, i, j);
+  // A block mask is applied per lane group instead (S % lanes == 0: a
+  // group lies in one block): the row max, the probabilities and the row
+  // sum visit live groups only, and P·V reads probabilities, so a dead
+  // key's score is never read — evaluating the mask per key (a gather of
+  // the layout per vector) would cost more than the live keys' softmax.
+  FailureOr<H::Expr> allowed = H::Expr(j < Lk);
+  if (!isBlock || op.getCausal())
+    allowed = allowedPairs(op.getMask(), op.getCausal(), caps, j < Lk, b, h,
+                           i, j);
   if (failed(allowed))
     return failure();
   f.score = H::Func("score");
@@ -172,37 +179,47 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   }
   int32_t S = int32_t(std::max<int64_t>(blockSize, 1));
   f.rb = H::RDom(0, S, 0, (Lk + S - 1) / S, "rb");
-  H::Expr pvKey = f.rp;
   if (isBlock) {
     auto liveGroup = regionToExpr(op.getMask(), {b, h, i, f.rk.y * lanes}, caps);
-    auto liveBlock = regionToExpr(op.getMask(), {b, h, i, f.rb.y * S}, caps);
-    if (failed(liveGroup) || failed(liveBlock))
+    // A P·V row group (VR <= 16 <= S rows) spans at most two query blocks:
+    // a key block is live for it if it is for its first or last row.
+    auto liveFirst = regionToExpr(op.getMask(), {b, h, g * VR, f.rb.y * S}, caps);
+    auto liveLast = regionToExpr(op.getMask(),
+                                 {b, h, g * VR + (VR - 1), f.rb.y * S}, caps);
+    if (failed(liveGroup) || failed(liveFirst) || failed(liveLast))
       return failure();
     f.rk.where(*liveGroup);
-    f.rb.where(*liveBlock);
-    pvKey = f.rb.y * S + f.rb.x;
+    f.rb.where(*liveFirst || *liveLast);
   }
+  // Block-sparse rows skip the exponentials of dead blocks (most of a
+  // BigBird row); a band's probabilities are bounded by the tile already.
   f.softmax = rowSoftmax(f.score, f.rk, f.rk.y * lanes + f.rk.x, j, i, h, b,
-                         "row");
+                         "row", /*probsOverVisited=*/isBlock);
 
-  // P·V. For a band it is indexed by row group g (VR rows r): the keys the
-  // group can see, [g·VR + lo, g·VR + VR − 1 + hi], bound a reduction that
-  // runs outside the group's register tile. Keys a row of the group does not
+  // P·V. For a band or block mask it is indexed by row group g (VR rows
+  // r): the keys the group can see — [g·VR + lo, g·VR + VR − 1 + hi], or
+  // the key blocks live for any of its rows — bound a reduction that runs
+  // outside the group's register tile. Keys a row of the group does not
   // see have probability 0, so the union is exact.
   f.pvAcc = H::Func("pv");
   f.acc = H::Func("acc");
   f.rg = H::RDom(0, Lp, "rg");
-  if (isBand) {
-    f.pv = AttendFuncs::PV::BandTiled;
-    f.rg.where(meetsBand(f.rg, f.rg, g * VR, g * VR + (VR - 1), bandLo, bandHi));
+  if (isBand || isBlock) {
+    f.pv = isBand ? AttendFuncs::PV::BandTiled : AttendFuncs::PV::BlockTiled;
+    H::Expr key = f.rg;
+    if (isBand)
+      f.rg.where(
+          meetsBand(f.rg, f.rg, g * VR, g * VR + (VR - 1), bandLo, bandHi));
+    else
+      key = f.rb.y * S + f.rb.x;
     f.pvAcc(c, r, g, h, b) = 0.0f;
     f.pvAcc(c, r, g, h, b) +=
-        f.softmax.probs(f.rg, g * VR + r, h, b) * f.vf(c, f.rg, h, b);
+        f.softmax.probs(key, g * VR + r, h, b) * f.vf(c, key, h, b);
     f.acc(c, i, h, b) = f.pvAcc(c, i % VR, i / VR, h, b);
   } else {
-    f.pv = isBlock ? AttendFuncs::PV::Blocks : AttendFuncs::PV::Dense;
+    f.pv = AttendFuncs::PV::Dense;
     f.pvAcc(c, i, h, b) = 0.0f;
-    f.pvAcc(c, i, h, b) += f.softmax.probs(pvKey, i, h, b) * f.vf(c, pvKey, h, b);
+    f.pvAcc(c, i, h, b) += f.softmax.probs(f.rp, i, h, b) * f.vf(c, f.rp, h, b);
     f.acc(c, i, h, b) = f.pvAcc(c, i, h, b);
   }
   f.out = H::Func("attend");

@@ -7,12 +7,19 @@ namespace H = Halide;
 RowSoftmax attnc::codegen::rowSoftmax(H::Func score, H::RDom over,
                                       H::Expr candidate, H::Var w, H::Var i,
                                       H::Var h, H::Var b,
-                                      const std::string &name) {
+                                      const std::string &name,
+                                      bool probsOverVisited) {
   RowSoftmax s{H::Func(name + "_max"), H::Func(name + "_p"),
                H::Func(name + "_sum")};
   s.rowMax(i, h, b) = kLowest;
   s.rowMax(i, h, b) = H::max(s.rowMax(i, h, b), score(candidate, i, h, b));
-  s.probs(w, i, h, b) = softmaxWeight(score(w, i, h, b), s.rowMax(i, h, b));
+  if (probsOverVisited) {
+    s.probs(w, i, h, b) = 0.0f;
+    s.probs(candidate, i, h, b) =
+        softmaxWeight(score(candidate, i, h, b), s.rowMax(i, h, b));
+  } else {
+    s.probs(w, i, h, b) = softmaxWeight(score(w, i, h, b), s.rowMax(i, h, b));
+  }
   s.rowSum(i, h, b) = 0.0f;
   s.rowSum(i, h, b) += s.probs(candidate, i, h, b);
   return s;

@@ -34,10 +34,14 @@ Halide::Expr softmaxWeight(Halide::Expr score, Halide::Expr rowMax);
 
 /// `score(w, i, h, b)` over candidates w of row (i, h, b); `over` visits
 /// the candidates of a row (it may carry predicates that skip dead ones)
-/// and `candidate` is the w it stands for.
+/// and `candidate` is the w it stands for. With `probsOverVisited`, the
+/// probabilities are 0 and then computed over `over` only (an update): the
+/// exponentials of the candidates `over` skips are not evaluated, at the
+/// price of a store of 0 for each — worth it when most are skipped.
 RowSoftmax rowSoftmax(Halide::Func score, Halide::RDom over,
                       Halide::Expr candidate, Halide::Var w, Halide::Var i,
-                      Halide::Var h, Halide::Var b, const std::string &name);
+                      Halide::Var h, Halide::Var b, const std::string &name,
+                      bool probsOverVisited = false);
 
 /// acc / sum, or 0 for a row with no allowed candidate, as `type` (NaN
 /// stays NaN).

@@ -18,8 +18,7 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
             QR = int(s.getRegisterRows()), VT = int(s.getValueTile()),
             VR = int(s.getValueRows());
   H::Var c = f.c, i = f.i, j = f.j, h = f.h, b = f.b;
-  H::Var io("io"), ii("ii"), bh("bh"), co("co"), ci("ci"), jv("jv"),
-      jl("jl");
+  H::Var io("io"), ii("ii"), bh("bh");
   auto RoundUp = H::TailStrategy::RoundUp;
   f.out.compute_root()
       .split(i, io, ii, int(s.getTileQueries()), H::TailStrategy::GuardWithIf)
@@ -49,6 +48,10 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
   RowSoftmax &sm = f.softmax;
   scheduleLaneReduction(sm.rowMax, f.rk.x, f.rk.y, f.out, io, i, h, b);
   sm.probs.compute_at(f.out, io).vectorize(j, VW, RoundUp);
+  // Lanes rk.x of a group write keys rk.y·lanes + rk.x: distinct keys,
+  // which Halide cannot prove of the sum.
+  if (sm.probs.has_update_definition())
+    sm.probs.update().allow_race_conditions().vectorize(f.rk.x);
   scheduleLaneReduction(sm.rowSum, f.rk.x, f.rk.y, f.out, io, i, h, b);
 
   switch (f.pv) {
@@ -56,16 +59,10 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
     registerTile(f.acc, f.out, io, f.pvAcc, c, i, f.rg.x, VW, VT, VR,
                  std::make_pair(c, f.r), {f.g});
     break;
-  case AttendFuncs::PV::Blocks:
-    // Row by row, block by block: the liveness test runs once per block.
-    f.acc.compute_at(f.out, io).vectorize(c, VW, RoundUp);
-    f.pvAcc.compute_at(f.out, io).vectorize(c, VW, RoundUp);
-    f.pvAcc.update()
-        .split(c, co, ci, kValueVectorsPerRow * VW, RoundUp)
-        .reorder(ci, f.rb.x, f.rb.y, co, i)
-        .split(ci, jv, jl, VW)
-        .vectorize(jl)
-        .unroll(jv);
+  case AttendFuncs::PV::BlockTiled:
+    // The liveness test runs once per key block and row group.
+    registerTile(f.acc, f.out, io, f.pvAcc, c, i, f.rb.x, VW, VT, VR,
+                 std::make_pair(c, f.r), {f.rb.y, f.g});
     break;
   case AttendFuncs::PV::Dense:
     registerTile(f.acc, f.out, io, f.pvAcc, c, i, f.rp.x, VW, VT, VR);
