@@ -31,10 +31,10 @@ Halide::Func clampedF32(const TensorValue &t, const std::string &name,
 /// so 32-bit index arithmetic with offsets of this size cannot overflow.
 constexpr int32_t kMaxExtent = int32_t(1) << 30;
 
-/// The register tiles a reduction is indexed by: `keys` lanes × `rows`
-/// (Q·Kᵀ), `values` lanes × `valueRows` (attend's P·V).
+/// What of the register tiles a reduction is indexed by: Q·Kᵀ's `keys`
+/// lanes × `rows`, and P·V's `valueRows` (attend's row groups).
 struct TileShape {
-  int keys = 0, rows = 0, values = 0, valueRows = 0;
+  int keys = 0, rows = 0, valueRows = 0;
 };
 
 /// What attend and attend_grad share: the scale (the `scale` attribute or

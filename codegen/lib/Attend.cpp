@@ -179,16 +179,23 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   }
   int32_t S = int32_t(std::max<int64_t>(blockSize, 1));
   f.rb = H::RDom(0, S, 0, (Lk + S - 1) / S, "rb");
+  // A P·V row group of VR <= S rows spans at most two query blocks: a key
+  // block is live for it if it is for its first or last row. (Taller
+  // groups, possible only with SSE's 4 lanes or a hand-written schedule,
+  // take the dense P·V: dead keys' probabilities are 0.)
+  bool pvBlocks = isBlock && VR <= blockSize;
   if (isBlock) {
     auto liveGroup = regionToExpr(op.getMask(), {b, h, i, f.rk.y * lanes}, caps);
-    // A P·V row group (VR <= 16 <= S rows) spans at most two query blocks:
-    // a key block is live for it if it is for its first or last row.
+    if (failed(liveGroup))
+      return failure();
+    f.rk.where(*liveGroup);
+  }
+  if (pvBlocks) {
     auto liveFirst = regionToExpr(op.getMask(), {b, h, g * VR, f.rb.y * S}, caps);
     auto liveLast = regionToExpr(op.getMask(),
                                  {b, h, g * VR + (VR - 1), f.rb.y * S}, caps);
-    if (failed(liveGroup) || failed(liveFirst) || failed(liveLast))
+    if (failed(liveFirst) || failed(liveLast))
       return failure();
-    f.rk.where(*liveGroup);
     f.rb.where(*liveFirst || *liveLast);
   }
   // Block-sparse rows skip the exponentials of dead blocks (most of a
@@ -204,7 +211,7 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   f.pvAcc = H::Func("pv");
   f.acc = H::Func("acc");
   f.rg = H::RDom(0, Lp, "rg");
-  if (isBand || isBlock) {
+  if (isBand || pvBlocks) {
     f.pv = isBand ? AttendFuncs::PV::BandTiled : AttendFuncs::PV::BlockTiled;
     H::Expr key = f.rg;
     if (isBand)

@@ -124,7 +124,7 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target,
           return failure();
         auto f = defineAttend(a, values, int(s->getVectorWidth()),
                               {int(s->getKeyTile()), int(s->getRegisterRows()),
-                               int(s->getValueTile()), int(s->getValueRows())});
+                               int(s->getValueRows())});
         if (failed(f))
           return failure();
         cpu::scheduleAttend(*f, *s);

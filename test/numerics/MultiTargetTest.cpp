@@ -29,6 +29,7 @@ using ref::Tensor;
 namespace {
 
 constexpr int64_t B = 2, H = 3, L = 77, S = 83, D = 24, E = 20, NB = 2;
+constexpr int64_t NB4 = (L + 3) / 4; // blocks of mt_small_blocks
 
 /// What the test expects the runtime to pick, from CPUID (independently of
 /// the runtime's own detection).
@@ -72,6 +73,14 @@ std::vector<Case> cases() {
       l[n] = n % 3 != 1; // some dead blocks, head 0 block (0,1) dead
     return l;
   }();
+  // Live and dead 4-key blocks alternating irregularly, so that a 6-row
+  // group's first, middle and last rows see different blocks.
+  static std::vector<int32_t> layout4 = [] {
+    std::vector<int32_t> l(size_t(H * NB4 * NB4));
+    for (size_t n = 0; n < l.size(); ++n)
+      l[n] = (n * 7) % 5 < 2;
+    return l;
+  }();
   for (int64_t h = 0; h < H; ++h)
     slopes.data[size_t(h)] = std::pow(2.0f, -8.0f * float(h + 1) / float(H));
   double scale = 1.0 / std::sqrt(double(D));
@@ -81,7 +90,7 @@ std::vector<Case> cases() {
       out.push_back(view(*t));
     return out;
   };
-  int64_t lshape[] = {H, NB, NB};
+  int64_t lshape[] = {H, NB, NB}, lshape4[] = {H, NB4, NB4};
   return {
       {"mt_full",
        [=](Build b, Tensor &out) {
@@ -120,6 +129,22 @@ std::vector<Case> cases() {
          return ref::attend(q, kl, vl, scale,
                             [](int64_t, int64_t h, int64_t i, int64_t j) {
                               return layout[size_t((h * NB + i / 64) * NB + j / 64)] != 0;
+                            });
+       }},
+      {"mt_small_blocks",
+       [=](Build b, Tensor &out) {
+         out = Tensor({B, H, L, D});
+         auto t = tensors({&q, &kl, &vl, &out});
+         attn_tensor tl = attn_make_tensor(layout4.data(), ATTN_I32, 3, lshape4);
+         auto fn = b == Build::Multi      ? mt_small_blocks
+                   : b == Build::SingleV3 ? v3_mt_small_blocks
+                                          : v2_mt_small_blocks;
+         return fn(&t[0], &t[1], &t[2], &tl, &t[3]);
+       },
+       [=] {
+         return ref::attend(q, kl, vl, scale,
+                            [](int64_t, int64_t h, int64_t i, int64_t j) {
+                              return layout4[size_t((h * NB4 + i / 4) * NB4 + j / 4)] != 0;
                             });
        }},
       {"mt_window",
