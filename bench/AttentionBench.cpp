@@ -344,6 +344,17 @@ void BM_Example(benchmark::State &state, size_t which) {
       100.0 * pairs / (double(kBH) * double(L) * double(L));
 }
 
+/// `prefix` + kind, at each length and 1 and 2 threads.
+void registerTimed(const std::string &prefix,
+                   void (*fn)(benchmark::State &, Kind), Kind kind,
+                   const std::vector<int64_t> &lengths) {
+  for (int64_t L : lengths)
+    for (int threads : {1, 2})
+      benchmark::RegisterBenchmark((prefix + name(kind)).c_str(), fn, kind)
+          ->Args({L, threads})->ArgNames({"L", "threads"})
+          ->MinTime(0.3)->UseManualTime()->Unit(benchmark::kMillisecond);
+}
+
 void registerAll() {
   benchmark::RegisterBenchmark("fma_peak/1core", BM_FmaPeak)
       ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
@@ -361,29 +372,13 @@ void registerAll() {
             ->Arg(L)->Iterations(1)->UseManualTime()
             ->Unit(benchmark::kMillisecond);
     }
-    for (int64_t L : kind == Kind::Window ? kWindowLengths : kLengths)
-      for (int threads : {1, 2})
-        benchmark::RegisterBenchmark(
-            (std::string("attnc/") + name(kind)).c_str(), BM_Attnc, kind)
-            ->Args({L, threads})->ArgNames({"L", "threads"})
-            ->MinTime(0.3)->UseManualTime()->Unit(benchmark::kMillisecond);
+    registerTimed("attnc/", BM_Attnc, kind,
+                  kind == Kind::Window ? kWindowLengths : kLengths);
   }
   for (Kind kind : {Kind::Full, Kind::Causal})
-    for (int64_t L : {2048, 4096})
-      for (int threads : {1, 2})
-        benchmark::RegisterBenchmark(
-            (std::string("attnc/one_head/") + name(kind)).c_str(), BM_OneHead,
-            kind)
-            ->Args({L, threads})->ArgNames({"L", "threads"})
-            ->MinTime(0.3)->UseManualTime()->Unit(benchmark::kMillisecond);
+    registerTimed("attnc/one_head/", BM_OneHead, kind, {2048, 4096});
   for (Kind kind : {Kind::Full, Kind::Causal})
-    for (int64_t L : {1024, 2048, 4096})
-      for (int threads : {1, 2})
-        benchmark::RegisterBenchmark(
-            (std::string("attnc/backward/") + name(kind)).c_str(), BM_Backward,
-            kind)
-            ->Args({L, threads})->ArgNames({"L", "threads"})
-            ->MinTime(0.3)->UseManualTime()->Unit(benchmark::kMillisecond);
+    registerTimed("attnc/backward/", BM_Backward, kind, {1024, 2048, 4096});
   // Examples: full_attention first at each (L, threads), the others
   // relative to it.
   for (int64_t L : {2048, 4096})

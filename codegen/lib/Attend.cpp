@@ -125,18 +125,28 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   // keys, g: QR rows) so that a tile whose first and last rows both lie in
   // dead blocks skips its reduction. A tile spans one key block
   // (S % KB == 0) and at most two query blocks (QR <= S).
+  // Whether `key`'s block is live for any of `rows` rows from `firstRow`,
+  // rows <= S: they span at most two query blocks, so the first and the
+  // last row decide.
+  auto liveForRows = [&](H::Expr firstRow, int rows,
+                         H::Expr key) -> FailureOr<H::Expr> {
+    auto first = regionToExpr(op.getMask(), {b, h, firstRow, key}, caps);
+    auto last =
+        regionToExpr(op.getMask(), {b, h, firstRow + (rows - 1), key}, caps);
+    if (failed(first) || failed(last))
+      return failure();
+    return *first || *last;
+  };
   f.rd = H::RDom(0, D, "rd");
   f.dotAcc = H::Func("qk");
   H::Var jb("jb");
   H::Expr dot;
   if (isBlock && blockSize % KB == 0 && QR <= blockSize) {
     f.qk = AttendFuncs::QK::BlockTiled;
-    auto liveFirst = regionToExpr(op.getMask(), {b, h, g * QR, jb * KB}, caps);
-    auto liveLast =
-        regionToExpr(op.getMask(), {b, h, g * QR + (QR - 1), jb * KB}, caps);
-    if (failed(liveFirst) || failed(liveLast))
+    auto live = liveForRows(g * QR, QR, jb * KB);
+    if (failed(live))
       return failure();
-    f.rd.where(*liveFirst || *liveLast);
+    f.rd.where(*live);
     f.dotAcc(kl, r, jb, g, h, b) = 0.0f;
     f.dotAcc(kl, r, jb, g, h, b) +=
         f.qf(f.rd, g * QR + r, h, b) * f.kt(jb * KB + kl, f.rd, h, b);
@@ -179,10 +189,10 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   }
   int32_t S = int32_t(std::max<int64_t>(blockSize, 1));
   f.rb = H::RDom(0, S, 0, (Lk + S - 1) / S, "rb");
-  // A P·V row group of VR <= S rows spans at most two query blocks: a key
-  // block is live for it if it is for its first or last row. (Taller
-  // groups, possible only with SSE's 4 lanes or a hand-written schedule,
-  // take the dense P·V: dead keys' probabilities are 0.)
+  // P·V row groups of VR <= S rows skip the key blocks dead for all their
+  // rows. (Taller groups, possible only with SSE's 4 lanes or a
+  // hand-written schedule, take the dense P·V: dead keys' probabilities
+  // are 0.)
   bool pvBlocks = isBlock && VR <= blockSize;
   if (isBlock) {
     auto liveGroup = regionToExpr(op.getMask(), {b, h, i, f.rk.y * lanes}, caps);
@@ -191,12 +201,10 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
     f.rk.where(*liveGroup);
   }
   if (pvBlocks) {
-    auto liveFirst = regionToExpr(op.getMask(), {b, h, g * VR, f.rb.y * S}, caps);
-    auto liveLast = regionToExpr(op.getMask(),
-                                 {b, h, g * VR + (VR - 1), f.rb.y * S}, caps);
-    if (failed(liveFirst) || failed(liveLast))
+    auto live = liveForRows(g * VR, VR, f.rb.y * S);
+    if (failed(live))
       return failure();
-    f.rb.where(*liveFirst || *liveLast);
+    f.rb.where(*live);
   }
   // Block-sparse rows skip the exponentials of dead blocks (most of a
   // BigBird row); a band's probabilities are bounded by the tile already.
