@@ -3,10 +3,11 @@
 // An op's algorithm is written once, here, as Halide Funcs that do not
 // depend on the target; a backend (CPU/, later CUDA) schedules them from
 // the op's #attn.schedule. The one input an algorithm takes from the
-// schedule is its skip granularity (`TileShape`): block-sparse Q·Kᵀ and
-// band P·V are reductions indexed by register tile, so that a whole tile's
-// dead keys are skipped by one test — that changes the definition, not
-// only the loop order.
+// schedule is how its reductions are indexed (`TileShape`): block-sparse
+// Q·Kᵀ and band P·V are reductions indexed by register tile, so that a
+// whole tile's dead keys are skipped by one test, and bf16 dot products
+// reduce over pairs — that changes the definition, not only the loop
+// order.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTNC_CODEGEN_LIB_ALGORITHMS_H
@@ -32,10 +33,22 @@ Halide::Func clampedF32(const TensorValue &t, const std::string &name,
 constexpr int32_t kMaxExtent = int32_t(1) << 30;
 
 /// What of the register tiles a reduction is indexed by: Q·Kᵀ's `keys`
-/// lanes × `rows`, and P·V's `valueRows` (attend's row groups).
+/// lanes × `rows`, and P·V's `valueRows` (attend's row groups); with
+/// `bf16Pairs` (#attn.schedule bf16_dot) the matmuls of bf16 operands
+/// reduce over (pair, element of the pair), the shape of vdpbf16ps.
 struct TileShape {
   int keys = 0, rows = 0, valueRows = 0;
+  bool bf16Pairs = false;
 };
+
+/// A [B, H, L, W] bf16 input as pairs along `pairOf`: f(t, l, p) or, with
+/// `pairOfPositions`, f(t, w, p) = the input at w = 2p + t (l = 2p + t),
+/// the other index clamped, 0 past the end of the paired dimension (an
+/// odd extent). Stored t innermost, then the unpaired index: one
+/// vdpbf16ps operand is 16 consecutive pairs.
+Halide::Func bf16Pairs(const TensorValue &t, const std::string &name,
+                       Halide::Var pair, Halide::Var other, Halide::Var p,
+                       bool pairOfPositions);
 
 /// What attend and attend_grad share: the scale (the `scale` attribute or
 /// 1/sqrt(D)), the tensors of the captures, and a band bound of #attn.mask
@@ -63,14 +76,20 @@ struct AttendFuncs {
   enum class PV { Dense, BandTiled, BlockTiled }; // per key or row group
   QK qk = QK::Dense;
   PV pv = PV::Dense;
+  // bf16 dot products: qf, kt are bf16Pairs along the head dimension, and,
+  // with pvPairs, vf along keys and P·V reads probsBf16.
+  bool bf16Dot = false, pvPairs = false;
   Halide::Func qf, kt, vf;     // inputs as f32 (K transposed: keys innermost)
+  Halide::Func probsBf16;
   Halide::Func dotAcc, score;  // Q·Kᵀ accumulator, masked scaled scores
   RowSoftmax softmax;
   Halide::Func pvAcc, acc, out;
   Halide::Var c{"c"}, d{"d"}, i{"i"}, j{"j"}, h{"h"}, b{"b"}, r{"r"},
-      g{"g"}, kl{"kl"};
-  // rd: head dim; rk: keys as (lane, lane group) for max and sum; rp / rg /
-  // rb: keys of P·V (dense, band row group, blocks live for a row group).
+      g{"g"}, kl{"kl"}, t{"t"}, p{"p"};
+  // rd: head dim (bf16Dot: rd.x in the pair, rd.y the pair); rk: keys as
+  // (lane, lane group) for max and sum; rp / rg / rb: keys of P·V (dense,
+  // band row group, blocks live for a row group; with pvPairs rp and rg
+  // are (element of the pair, pair) too).
   Halide::RDom rd, rk, rp, rg, rb;
 };
 

@@ -86,6 +86,22 @@ H::Func attnc::codegen::clampedF32(const TensorValue &t, const std::string &name
   return f;
 }
 
+H::Func attnc::codegen::bf16Pairs(const TensorValue &t, const std::string &name,
+                                  H::Var pair, H::Var other, H::Var p,
+                                  bool pairOfPositions) {
+  H::Func f(name);
+  H::Var h("h"), b("b");
+  H::Expr W = t.shape[3], L = t.shape[2];
+  H::Expr paired = 2 * p + pair;
+  H::Expr w = pairOfPositions ? H::clamp(other, 0, W - 1) : H::min(paired, W - 1);
+  H::Expr l = pairOfPositions ? H::min(paired, L - 1) : H::clamp(other, 0, L - 1);
+  H::Expr end = pairOfPositions ? L : W;
+  H::Expr value = H::cast(H::BFloat(16), t.func(w, l, h, b));
+  f(pair, other, p, h, b) =
+      H::select(paired < end, value, H::cast(H::BFloat(16), 0.0f));
+  return f;
+}
+
 FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
                                                     ValueTable &values,
                                                     int lanes, TileShape tile) {
@@ -116,10 +132,17 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
 
   // Keys are padded to a whole number of KB-blocks; padded keys are masked.
   H::Expr Lp = (Lk + KB - 1) / KB * KB;
-  // K transposed (keys innermost): score vectors run along keys.
-  f.qf = clampedF32(q, "q_f32", f.d, i);
-  f.kt = clampedF32(k, "k_t", f.d, j, /*transposed=*/true);
-  f.vf = clampedF32(v, "v_f32", c, j);
+  // K transposed (keys innermost): score vectors run along keys. bf16 dot
+  // products read pairs along the head dimension instead, keys next.
+  f.bf16Dot = tile.bf16Pairs;
+  H::Var t = f.t, p = f.p;
+  if (f.bf16Dot) {
+    f.qf = bf16Pairs(q, "q_pairs", t, i, p, /*pairOfPositions=*/false);
+    f.kt = bf16Pairs(k, "k_pairs", t, j, p, /*pairOfPositions=*/false);
+  } else {
+    f.qf = clampedF32(q, "q_f32", f.d, i);
+    f.kt = clampedF32(k, "k_t", f.d, j, /*transposed=*/true);
+  }
 
   // Q·Kᵀ. With a block-sparse mask it is indexed by register tile (jb: KB
   // keys, g: QR rows) so that a tile whose first and last rows both lie in
@@ -137,7 +160,16 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
       return failure();
     return *first || *last;
   };
-  f.rd = H::RDom(0, D, "rd");
+  f.rd = f.bf16Dot ? H::RDom(0, 2, 0, (D + 1) / 2, "rd") : H::RDom(0, D, "rd");
+  // q·k for query row `row` and key `key`, one step of the reduction:
+  // bf16 products of a pair widen to f32 exactly, and Halide matches the
+  // pair's sum (a vectorised rd.x) to vdpbf16ps.
+  auto term = [&](H::Expr row, H::Expr key) {
+    if (f.bf16Dot)
+      return H::cast<float>(f.qf(f.rd.x, row, f.rd.y, h, b)) *
+             H::cast<float>(f.kt(f.rd.x, key, f.rd.y, h, b));
+    return f.qf(f.rd, row, h, b) * f.kt(key, f.rd, h, b);
+  };
   f.dotAcc = H::Func("qk");
   H::Var jb("jb");
   H::Expr dot;
@@ -148,12 +180,11 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
       return failure();
     f.rd.where(*live);
     f.dotAcc(kl, r, jb, g, h, b) = 0.0f;
-    f.dotAcc(kl, r, jb, g, h, b) +=
-        f.qf(f.rd, g * QR + r, h, b) * f.kt(jb * KB + kl, f.rd, h, b);
+    f.dotAcc(kl, r, jb, g, h, b) += term(g * QR + r, jb * KB + kl);
     dot = f.dotAcc(j % KB, i % QR, j / KB, i / QR, h, b);
   } else {
     f.dotAcc(j, i, h, b) = 0.0f;
-    f.dotAcc(j, i, h, b) += f.qf(f.rd, i, h, b) * f.kt(j, f.rd, h, b);
+    f.dotAcc(j, i, h, b) += term(i, j);
     dot = f.dotAcc(j, i, h, b);
   }
   H::Expr s = dot * attendScale(op, D);
@@ -216,25 +247,48 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   // the key blocks live for any of its rows — bound a reduction that runs
   // outside the group's register tile. Keys a row of the group does not
   // see have probability 0, so the union is exact.
+  //
+  // With bf16 dot products a dense or band P·V multiplies pairs of keys:
+  // the probabilities rounded to bf16 (8 significant bits, as
+  // FlashAttention's P on tensor cores) times V (bf16 like q and k) paired
+  // along keys. Lp is a whole number of KB-blocks, so pairs never straddle
+  // its end. Block P·V stays f32 (its reduction is per key block).
+  f.pvPairs = f.bf16Dot && !pvBlocks;
+  if (f.pvPairs) {
+    f.vf = bf16Pairs(v, "v_pairs", t, c, p, /*pairOfPositions=*/true);
+    f.probsBf16 = H::Func("probs_bf16");
+    f.probsBf16(j, i, h, b) =
+        H::cast(H::BFloat(16), f.softmax.probs(j, i, h, b));
+    f.rp = H::RDom(0, 2, 0, Lp / 2, "rp");
+  } else {
+    f.vf = clampedF32(v, "v_f32", c, j);
+  }
+  // Probability times value of key `pair` (or of the pair's rd.x-th key).
+  auto weighted = [&](H::RDom keys, H::Expr row) {
+    if (f.pvPairs)
+      return H::cast<float>(f.probsBf16(2 * keys.y + keys.x, row, h, b)) *
+             H::cast<float>(f.vf(keys.x, c, keys.y, h, b));
+    H::Expr key = pvBlocks ? keys.y * S + keys.x : H::Expr(keys.x);
+    return f.softmax.probs(key, row, h, b) * f.vf(c, key, h, b);
+  };
   f.pvAcc = H::Func("pv");
   f.acc = H::Func("acc");
-  f.rg = H::RDom(0, Lp, "rg");
+  f.rg = f.pvPairs ? H::RDom(0, 2, 0, Lp / 2, "rg") : H::RDom(0, Lp, "rg");
   if (isBand || pvBlocks) {
     f.pv = isBand ? AttendFuncs::PV::BandTiled : AttendFuncs::PV::BlockTiled;
-    H::Expr key = f.rg;
-    if (isBand)
+    if (isBand) {
+      H::Expr first = f.pvPairs ? 2 * f.rg.y : H::Expr(f.rg.x);
+      H::Expr last = f.pvPairs ? first + 1 : first;
       f.rg.where(
-          meetsBand(f.rg, f.rg, g * VR, g * VR + (VR - 1), bandLo, bandHi));
-    else
-      key = f.rb.y * S + f.rb.x;
+          meetsBand(first, last, g * VR, g * VR + (VR - 1), bandLo, bandHi));
+    }
     f.pvAcc(c, r, g, h, b) = 0.0f;
-    f.pvAcc(c, r, g, h, b) +=
-        f.softmax.probs(key, g * VR + r, h, b) * f.vf(c, key, h, b);
+    f.pvAcc(c, r, g, h, b) += weighted(isBand ? f.rg : f.rb, g * VR + r);
     f.acc(c, i, h, b) = f.pvAcc(c, i % VR, i / VR, h, b);
   } else {
     f.pv = AttendFuncs::PV::Dense;
     f.pvAcc(c, i, h, b) = 0.0f;
-    f.pvAcc(c, i, h, b) += f.softmax.probs(f.rp, i, h, b) * f.vf(c, f.rp, h, b);
+    f.pvAcc(c, i, h, b) += weighted(f.rp, i);
     f.acc(c, i, h, b) = f.pvAcc(c, i, h, b);
   }
   f.out = H::Func("attend");

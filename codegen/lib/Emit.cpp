@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "CNames.h"
+#include "CPU/X86Object.h"
 #include "CUDA/CudaBackend.h"
 #include "Glue.h"
 #include "KernelBuilder.h"
@@ -329,6 +330,15 @@ H::Target halideTarget(const TargetInfo &t, const CodegenOptions &o) {
   return H::Target(name);
 }
 
+/// The Halide target of one kernel of variant `t`: bf16 dot products are
+/// patterns of Halide's avx512_sapphirerapids only (X86Object.h).
+H::Target kernelTarget(const BuiltKernel &k, const TargetInfo &t,
+                       const CodegenOptions &o) {
+  H::Target target = halideTarget(t, o);
+  return k.bf16Dot ? target.with_feature(H::Target::AVX512_SapphireRapids)
+                   : target;
+}
+
 /// Renames every temporary into place, or removes them all.
 struct Outputs {
   std::vector<std::pair<std::string, std::string>> files; // temp -> final
@@ -423,13 +433,24 @@ LogicalResult attnc::emitLibrary(ArrayRef<ModuleOp> variantModules,
       auto start = Clock::now();
       std::string obj = out.intermediate(
           base + "." + k.name + "." + std::to_string(v) + ".o");
+      H::Target target =
+          kernelTarget(k, variants[v], o).with_feature(H::Target::NoRuntime);
       // Halide reports errors by throwing: on the kernel, not the module.
       try {
-        k.pipeline.compile_to_object(
-            obj, k.inputs, halideEntry(k.name, v),
-            halideTarget(variants[v], o).with_feature(H::Target::NoRuntime));
+        if (k.bf16Dot)
+          k.pipeline.compile_to_bitcode(out.intermediate(obj + ".bc"), k.inputs,
+                                        halideEntry(k.name, v), target);
+        else
+          k.pipeline.compile_to_object(obj, k.inputs, halideEntry(k.name, v),
+                                       target);
       } catch (const H::Error &e) {
         return emitError(k.loc) << "Halide: " << e.what();
+      }
+      if (k.bf16Dot) {
+        std::string error =
+            codegen::compileX86Bitcode(obj + ".bc", obj, codegen::kX86Bf16Features);
+        if (!error.empty())
+          return emitError(k.loc) << error;
       }
       objects.push_back(obj);
       if (o.verbose)
@@ -515,7 +536,7 @@ LogicalResult attnc::emitHalideStmt(ArrayRef<ModuleOp> variantModules,
     for (BuiltKernel &k : kernels) {
       try {
         k.pipeline.compile_to_lowered_stmt(tmp.str().str(), k.inputs, H::Text,
-                                           halideTarget(t, o));
+                                           kernelTarget(k, t, o));
       } catch (const H::Error &e) {
         return emitError(k.loc) << "Halide: " << e.what();
       }

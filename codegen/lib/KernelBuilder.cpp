@@ -122,9 +122,14 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target,
         auto s = needSchedule(a);
         if (failed(s))
           return failure();
+        if (s->getBf16Dot() && !target.has(CpuFeature::AVX512BF16))
+          return a.emitError() << "the schedule's bf16 dot products need "
+                                  "AVX512-BF16, which target '"
+                               << target.name()
+                               << "' lacks (add +avx512_bf16)";
         auto f = defineAttend(a, values, int(s->getVectorWidth()),
                               {int(s->getKeyTile()), int(s->getRegisterRows()),
-                               int(s->getValueRows())});
+                               int(s->getValueRows()), s->getBf16Dot()});
         if (failed(f))
           return failure();
         cpu::scheduleAttend(*f, *s);
@@ -377,6 +382,10 @@ FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
     for (auto [value, tensor] : llvm::zip(op.getResults(), *results))
       values.tensors[value] = tensor;
   }
+  fn.walk([&](Operation *op) {
+    if (auto s = scheduleOf(op); s && s.getBf16Dot())
+      k.bf16Dot = true;
+  });
   k.pipeline = H::Pipeline(outputs);
   for (auto &[chunked, combine] : lsh.fused)
     cpu::addCombinePrefetch(k.pipeline, chunked, combine);

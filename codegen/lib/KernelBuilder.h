@@ -34,6 +34,10 @@ struct BuiltKernel {
   std::vector<std::string> exact;
   Halide::Pipeline pipeline; // CPU targets
   std::vector<Halide::Argument> inputs;
+  /// An op's schedule takes bf16 dot products (AVX512-BF16): Halide needs
+  /// its avx512_sapphirerapids to emit them, and the object is compiled by
+  /// LLVM 19 for exactly the variant's features (CPU/X86Object.h).
+  bool bf16Dot = false;
   /// CUDA targets, instead of the pipeline: one kernel (its PTX and launch
   /// shape, as the entry point carries it) per head/value width compiled
   /// for (one when the program declares them).

@@ -137,7 +137,7 @@ LogicalResult
 ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                      int64_t vectorWidth, int64_t tileQueries,
                      int64_t registerRows, int64_t keyTile,
-                     int64_t valueTile, int64_t valueRows) {
+                     int64_t valueTile, int64_t valueRows, bool bf16Dot) {
   if (vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16)
     return emitError() << "vector width " << vectorWidth
                        << " is not 4 (SSE), 8 (AVX2) or 16 (AVX-512) f32 lanes";
@@ -160,6 +160,10 @@ ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          << width / vectorWidth << " vectors x " << rows
                          << " rows needs more than 32 vector registers";
   }
+  if (bf16Dot && vectorWidth != 16)
+    return emitError() << "bf16 dot products need the vector width 16 "
+                          "(AVX-512), not "
+                       << vectorWidth;
   return success();
 }
 
@@ -218,6 +222,20 @@ LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
                              << "' belongs on attn.attend, attn.attend_grad, "
                                 "attn.windowed_attend, attn.chunked_attend, "
                                 "attn.chunked_attend_grad or attn.hash_bucket";
+    if (cast<ScheduleAttr>(attr.getValue()).getBf16Dot()) {
+      auto attend = dyn_cast<AttendOp>(op);
+      if (!attend)
+        return op->emitError() << "'" << name
+                               << "' with bf16_dot belongs on attn.attend";
+      auto elem = [](Value v) {
+        return cast<ShapedType>(v.getType()).getElementType();
+      };
+      if (!elem(attend.getQ()).isBF16() || !elem(attend.getK()).isBF16())
+        return op->emitError() << "'" << name
+                               << "' with bf16_dot needs bf16 q and k, not "
+                               << elem(attend.getQ()) << " and "
+                               << elem(attend.getK());
+    }
     return success();
   }
   if (name == kExactAttrName) {

@@ -11,7 +11,7 @@ namespace {
 struct FeatureName {
   CpuFeature feature;
   const char *name;   // as written in --target and printed
-  const char *halide; // Halide 14's feature name
+  const char *halide; // Halide 14's feature name; none: codegen decides
 };
 
 // In implication order: each one's requirements come before it.
@@ -23,6 +23,11 @@ const FeatureName kFeatures[] = {
     {CpuFeature::AVX2, "avx2", "avx2"},
     {CpuFeature::AVX512, "avx512", "avx512"},
     {CpuFeature::AVX512Skylake, "avx512_skylake", "avx512_skylake"},
+    // Halide 14 knows AVX512-BF16 only as part of avx512_sapphirerapids,
+    // which also implies AVX512-FP16 and AMX (absent on AMD): codegen adds
+    // it for the kernels that use bf16 dot products and compiles those
+    // itself for exactly these features (codegen/lib/CPU/X86Object.h).
+    {CpuFeature::AVX512BF16, "avx512_bf16", nullptr},
 };
 
 constexpr uint32_t bit(CpuFeature f) { return uint32_t(f); }
@@ -46,6 +51,8 @@ const Level kLevels[] = {{"x86-64-v4", kV4},
 /// A feature implies the ones it is built on (AVX-512 code uses AVX2 and
 /// FMA instructions too), so every feature set is closed upwards.
 uint32_t closure(uint32_t f) {
+  if (f & bit(CpuFeature::AVX512BF16))
+    f |= bit(CpuFeature::AVX512Skylake);
   if (f & bit(CpuFeature::AVX512Skylake))
     f |= bit(CpuFeature::AVX512);
   if (f & bit(CpuFeature::AVX512))
@@ -192,7 +199,7 @@ int TargetInfo::vectorRegisters() const {
 std::string TargetInfo::halideTarget() const {
   std::string t = "x86-64-linux";
   for (const FeatureName &f : kFeatures)
-    if (has(f.feature))
+    if (has(f.feature) && f.halide)
       t += std::string("-") + f.halide;
   return t;
 }

@@ -65,6 +65,18 @@ constexpr int64_t kVectorsPerRegisterTile = 2;
 constexpr int64_t kWindowTapsPerRegisterTile = 4;
 constexpr int64_t kWideValueVectors = 4, kWideValueRows = 6;
 
+/// bf16 q and k on a CPU with AVX512-BF16: the matmuls take vdpbf16ps,
+/// which does twice an FMA's work per instruction at the same rate
+/// (measured on Zen 5: 256 against 132 GFLOP/s per core).
+bool bf16Dot(Operation *op, const TargetInfo &target) {
+  auto attend = dyn_cast<AttendOp>(op);
+  auto bf16 = [](Value v) {
+    return cast<ShapedType>(v.getType()).getElementType().isBF16();
+  };
+  return attend && target.has(CpuFeature::AVX512BF16) &&
+         bf16(attend.getQ()) && bf16(attend.getK());
+}
+
 /// The x86 schedule family: one rule for SSE, AVX2 and AVX-512, scaled by
 /// the register file. (A CUDA family would sit beside it.)
 ScheduleAttr cpuSchedule(MLIRContext *ctx, Operation *op,
@@ -74,7 +86,7 @@ ScheduleAttr cpuSchedule(MLIRContext *ctx, Operation *op,
   if (isa<WindowedAttendOp>(op))
     return ScheduleAttr::get(ctx, lanes, kWindowedTileQueries,
                              kWindowTapsPerRegisterTile, keyTile, keyTile,
-                             kWindowTapsPerRegisterTile);
+                             kWindowTapsPerRegisterTile, false);
   bool wide = target.vectorRegisters() >= 32;
   int64_t rows = wide ? 8 : 6;
   // chunked_attend_grad recomputes its forward in the same tiles.
@@ -85,12 +97,13 @@ ScheduleAttr cpuSchedule(MLIRContext *ctx, Operation *op,
                          : 0;
   if (chunk)
     return ScheduleAttr::get(ctx, lanes, std::min<int64_t>(chunk, 4096), rows,
-                             keyTile, keyTile, rows);
+                             keyTile, keyTile, rows, false);
   if (isa<AttendOp>(op) && wide)
     return ScheduleAttr::get(ctx, lanes, kAttendTileQueries, rows, keyTile,
-                             kWideValueVectors * lanes, kWideValueRows);
+                             kWideValueVectors * lanes, kWideValueRows,
+                             bf16Dot(op, target));
   return ScheduleAttr::get(ctx, lanes, kAttendTileQueries, rows, keyTile,
-                           keyTile, rows);
+                           keyTile, rows, false);
 }
 
 constexpr int64_t kGpuWarps = 4;

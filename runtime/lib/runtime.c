@@ -392,6 +392,8 @@ uint64_t attn_cpu_features(void) {
   if ((f & ATTN_CPU_AVX512) && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
     f |= ATTN_CPU_AVX512_SKYLAKE;
+  if ((f & ATTN_CPU_AVX512_SKYLAKE) && __builtin_cpu_supports("avx512bf16"))
+    f |= ATTN_CPU_AVX512_BF16;
   /* First calls may race here; each writes the same value, atomically. */
   __atomic_store_n(&features, f, __ATOMIC_RELAXED);
   __atomic_store_n(&known, 1, __ATOMIC_RELEASE);

@@ -9,6 +9,9 @@
 // RUN: not attn-opt %s --attn-choose-schedule 2>&1 | FileCheck %s --check-prefix=NOTARGET
 // RUN: not attn-opt %s --attn-choose-schedule='target=host' 2>&1 | FileCheck %s --check-prefix=HOST
 // RUN: attn-opt %s --attn-choose-schedule='target=cuda:sm_90' | FileCheck %s --check-prefix=CUDA
+// bf16 attends take vdpbf16ps where the target has AVX512-BF16 (only).
+// RUN: attn-opt %s --attn-choose-schedule='target=x86-64-v4+avx512_bf16' | FileCheck %s --check-prefix=BF16
+// RUN: attn-opt %s --attn-choose-schedule='target=x86-64-v4' | FileCheck %s --check-prefix=NOBF16
 
 !t = tensor<?x?x?x64xf32>
 
@@ -31,11 +34,24 @@
 // CUDA: attn.attend {{.*}}{attn.schedule = #attn.gpu_schedule<warps = 4, tile_queries = 64, key_tile = 64>}
 // CUDA: attn.windowed_attend {{.*}}attn.schedule = #attn.gpu_schedule<warps = 4, tile_queries = 64, key_tile = 64>
 // CUDA: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 96, register_rows = 4, key_tile = 8, value_tile = 8, value_rows = 4>}
+// BF16: module attributes {attn.target = #attn.target<"x86-64-v4+avx512_bf16">}
+// BF16-LABEL: func.func @schedules
+// BF16: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6>}
+// BF16-LABEL: func.func @bf16
+// BF16: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6, bf16_dot = true>}
+// BF16: attn.windowed_attend {{.*}}attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 64, register_rows = 4, key_tile = 32, value_tile = 32, value_rows = 4>
+// NOBF16-LABEL: func.func @bf16
+// NOBF16: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6>}
 module {
 func.func @schedules(%q: !t) -> (!t, !t, !t) {
   %a = attn.attend %q, %q, %q : !t, !t, !t -> !t
   %w = attn.windowed_attend %q, %q, %q {left = 2 : i64, right = 2 : i64} : !t, !t, !t -> !t
   %c = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 96, register_rows = 4, key_tile = 8, value_tile = 8, value_rows = 4>} : !t, !t, !t -> !t
   return %a, %w, %c : !t, !t, !t
+}
+func.func @bf16(%q: tensor<?x?x?x64xbf16>) -> (tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>) {
+  %a = attn.attend %q, %q, %q : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  %w = attn.windowed_attend %q, %q, %q {left = 2 : i64, right = 2 : i64} : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %a, %w : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
 }
 }

@@ -34,5 +34,8 @@ std::optional<TargetInfo> attnc::hostTarget(std::string &error) {
   if (avx512 && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
     f |= uint32_t(CpuFeature::AVX512Skylake);
+  if ((f & uint32_t(CpuFeature::AVX512Skylake)) &&
+      __builtin_cpu_supports("avx512bf16"))
+    f |= uint32_t(CpuFeature::AVX512BF16);
   return TargetInfo::fromCpuFeatures(f);
 }

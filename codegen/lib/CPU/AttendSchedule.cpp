@@ -30,20 +30,36 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
   // are all the parallelism there is, and K transposed (per head, O(L·D))
   // stays shared by the head's tiles.
   f.out.parallel(io);
-  f.kt.compute_at(f.out, bh).vectorize(j, VW, RoundUp);
-  f.vf.compute_at(f.out, bh).vectorize(c, VW, RoundUp);
   // Queries innermost in memory: the Q·Kᵀ register tile broadcasts one
   // value of each of its rows per step, which are then adjacent floats at
   // one base address. Row-major, each row needs its own pointer, and eight
   // of them exhausted the registers (LLVM rebuilt four addresses per step
-  // in vector registers, competing with the FMAs).
-  f.qf.compute_at(f.out, io).reorder_storage(i, f.d);
-
-  if (f.qk == AttendFuncs::QK::BlockTiled)
-    registerTile(f.score, f.out, io, f.dotAcc, j, i, f.rd.x, VW, KB, QR,
-                 std::make_pair(f.kl, f.r), {H::Var("jb"), f.g});
+  // in vector registers, competing with the FMAs). bf16 pairs are stored
+  // (element, query, pair) by their definition: the same adjacency.
+  if (f.bf16Dot) {
+    f.kt.compute_at(f.out, bh).bound(f.t, 0, 2).unroll(f.t).vectorize(j, VW, RoundUp);
+    f.qf.compute_at(f.out, io).bound(f.t, 0, 2).unroll(f.t);
+  } else {
+    f.kt.compute_at(f.out, bh).vectorize(j, VW, RoundUp);
+    f.qf.compute_at(f.out, io).reorder_storage(i, f.d);
+  }
+  if (f.pvPairs)
+    f.vf.compute_at(f.out, bh).bound(f.t, 0, 2).unroll(f.t).vectorize(c, VW, RoundUp);
   else
-    registerTile(f.score, f.out, io, f.dotAcc, j, i, f.rd.x, VW, KB, QR);
+    f.vf.compute_at(f.out, bh).vectorize(c, VW, RoundUp);
+
+  std::optional<H::RVar> dPair, keyPair;
+  H::RVar dStep = f.rd.x;
+  if (f.bf16Dot) {
+    dPair = f.rd.x;
+    dStep = f.rd.y;
+  }
+  if (f.qk == AttendFuncs::QK::BlockTiled)
+    registerTile(f.score, f.out, io, f.dotAcc, j, i, dStep, VW, KB, QR,
+                 std::make_pair(f.kl, f.r), {H::Var("jb"), f.g}, dPair);
+  else
+    registerTile(f.score, f.out, io, f.dotAcc, j, i, dStep, VW, KB, QR,
+                 std::nullopt, {}, dPair);
 
   RowSoftmax &sm = f.softmax;
   scheduleLaneReduction(sm.rowMax, f.rk.x, f.rk.y, f.out, io, i, h, b);
@@ -53,11 +69,20 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
   if (sm.probs.has_update_definition())
     sm.probs.update().allow_race_conditions().vectorize(f.rk.x);
   scheduleLaneReduction(sm.rowSum, f.rk.x, f.rk.y, f.out, io, i, h, b);
+  // P·V on bf16 pairs: the tile's probabilities rounded once
+  // (vcvtneps2bf16), each then read by a whole row of value vectors.
+  if (f.pvPairs) {
+    f.probsBf16.compute_at(f.out, io).vectorize(j, VW, RoundUp);
+    keyPair = f.rp.x;
+  }
+  H::RVar denseKey = f.pvPairs ? f.rp.y : f.rp.x;
+  H::RVar bandKey = f.pvPairs ? f.rg.y : f.rg.x;
 
   switch (f.pv) {
   case AttendFuncs::PV::BandTiled:
-    registerTile(f.acc, f.out, io, f.pvAcc, c, i, f.rg.x, VW, VT, VR,
-                 std::make_pair(c, f.r), {f.g});
+    registerTile(f.acc, f.out, io, f.pvAcc, c, i, bandKey, VW, VT, VR,
+                 std::make_pair(c, f.r), {f.g},
+                 f.pvPairs ? std::optional<H::RVar>(f.rg.x) : std::nullopt);
     break;
   case AttendFuncs::PV::BlockTiled:
     // The liveness test runs once per key block and row group.
@@ -65,7 +90,8 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
                  std::make_pair(c, f.r), {f.rb.y, f.g});
     break;
   case AttendFuncs::PV::Dense:
-    registerTile(f.acc, f.out, io, f.pvAcc, c, i, f.rp.x, VW, VT, VR);
+    registerTile(f.acc, f.out, io, f.pvAcc, c, i, denseKey, VW, VT, VR,
+                 std::nullopt, {}, keyPair);
     break;
   }
 }

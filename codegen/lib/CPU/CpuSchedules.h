@@ -72,11 +72,14 @@ void scheduleLaneReduction(Halide::Func rowFn, Halide::RVar lanesVar,
 /// (DESIGN.md). An `accum` indexed by tile (position in the tile
 /// `accInner`, `accRow`, then the tile indices `tileVars`) lets a predicate
 /// on `r` that depends on the tile bound or skip the whole reduction.
+/// `pairElement`: the reduction's innermost RVar of extent 2 (bf16 pairs),
+/// vectorised with the lanes into one vdpbf16ps per accumulator.
 void registerTile(Halide::Func consumer, Halide::Func at, Halide::VarOrRVar atVar,
                   Halide::Func accum, Halide::Var inner, Halide::Var rowVar,
                   Halide::RVar r, int lanes, int width, int rows,
                   std::optional<std::pair<Halide::Var, Halide::Var>> accVars = {},
-                  std::vector<Halide::VarOrRVar> tileVars = {});
+                  std::vector<Halide::VarOrRVar> tileVars = {},
+                  std::optional<Halide::RVar> pairElement = {});
 
 } // namespace cpu
 } // namespace codegen

@@ -19,7 +19,7 @@ void attnc::codegen::cpu::registerTile(
     H::Func consumer, H::Func at, H::VarOrRVar atVar, H::Func accum, H::Var inner,
     H::Var rowVar, H::RVar r, int lanes, int width, int rows,
     std::optional<std::pair<H::Var, H::Var>> accVars,
-    std::vector<H::VarOrRVar> tileVars) {
+    std::vector<H::VarOrRVar> tileVars, std::optional<H::RVar> pairElement) {
   auto RoundUp = H::TailStrategy::RoundUp;
   H::Var accInner = accVars ? accVars->first : inner;
   H::Var accRow = accVars ? accVars->second : rowVar;
@@ -39,12 +39,15 @@ void attnc::codegen::cpu::registerTile(
       .unroll(accRow);
   std::vector<H::VarOrRVar> order = {lane, vec, accRow, r};
   order.insert(order.end(), tileVars.begin(), tileVars.end());
-  accum.update()
-      .split(accInner, vec, lane, lanes, RoundUp)
-      .reorder(order)
-      .vectorize(lane)
-      .unroll(vec)
-      .unroll(accRow);
+  if (pairElement)
+    order.insert(order.begin(), *pairElement);
+  H::Stage update = accum.update();
+  update.split(accInner, vec, lane, lanes, RoundUp).reorder(order);
+  // The pair's two products summed into one lane: a vector reduction
+  // (atomic: Halide then may reassociate the sum), vdpbf16ps.
+  if (pairElement)
+    update.atomic().vectorize(*pairElement);
+  update.vectorize(lane).unroll(vec).unroll(accRow);
 }
 
 void attnc::codegen::cpu::scheduleLaneReduction(H::Func rowFn, H::RVar lanesVar,

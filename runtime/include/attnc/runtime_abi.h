@@ -74,7 +74,8 @@ enum {
   ATTN_CPU_FMA = 1 << 3,
   ATTN_CPU_AVX2 = 1 << 4,
   ATTN_CPU_AVX512 = 1 << 5,         /* F + CD */
-  ATTN_CPU_AVX512_SKYLAKE = 1 << 6  /* + BW, DQ, VL */
+  ATTN_CPU_AVX512_SKYLAKE = 1 << 6, /* + BW, DQ, VL */
+  ATTN_CPU_AVX512_BF16 = 1 << 7     /* + BF16 */
 };
 
 /* Halide's argv entry point: args[i] is the halide_buffer_t * of argument i. */

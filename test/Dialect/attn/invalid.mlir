@@ -708,6 +708,33 @@ func.func @f(%q: !t) {
 
 // -----
 
+!t = tensor<?x?x?x64xbf16>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{bf16 dot products need the vector width 16 (AVX-512), not 8}}
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16, value_tile = 16, value_rows = 6, bf16_dot = true>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{'attn.schedule' with bf16_dot needs bf16 q and k, not 'f32' and 'f32'}}
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6, bf16_dot = true>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xbf16>
+func.func @f(%q: !t) {
+  // expected-error @+1 {{'attn.schedule' with bf16_dot belongs on attn.attend}}
+  %y = attn.windowed_attend %q, %q, %q {left = 2 : i64, right = 0 : i64, attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 64, register_rows = 4, key_tile = 32, value_tile = 32, value_rows = 4, bf16_dot = true>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
 !t = tensor<?x?x?x64xf32>
 func.func @f(%q: !t) {
   // expected-error @+1 {{value register tile of 8 vectors x 6 rows needs more than 32 vector registers}}

@@ -35,6 +35,7 @@ enum class CpuFeature : uint32_t {
   AVX2 = 1u << 4,
   AVX512 = 1u << 5,        // F + CD
   AVX512Skylake = 1u << 6, // + BW, DQ, VL
+  AVX512BF16 = 1u << 7,    // vdpbf16ps, vcvtneps2bf16 (Zen 4, Zen 5, SPR)
 };
 
 class TargetInfo {

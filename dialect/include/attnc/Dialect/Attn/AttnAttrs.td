@@ -96,17 +96,24 @@ def Attn_ScheduleAttr : Attn_Attr<"Schedule", "schedule"> {
     own register tile, `value_tile` values × `value_rows` queries (its
     reduction runs over keys, so the shape that suits it differs); it is
     read by attend, windowed_attend and chunked_attend, and set to the
-    Q·Kᵀ tile for the ops without a P·V tile (same rules).
+    Q·Kᵀ tile for the ops without a P·V tile (same rules). `bf16_dot`
+    (attend only, bf16 q and k, AVX-512 with AVX512-BF16): the matmuls
+    multiply bf16 pairs into f32 accumulators (`vdpbf16ps`, twice the f32
+    FMA's work per instruction): Q·Kᵀ on the inputs as they are, a dense
+    or band P·V on probabilities rounded to bf16 (a block-sparse P·V stays
+    f32). Omitted when false.
 
     Example:
 
     ```mlir
     #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16, value_tile = 16, value_rows = 6>
+    #attn.schedule<vector_width = 16, tile_queries = 64, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6, bf16_dot = true>
     ```
   }];
   let parameters = (ins "int64_t":$vector_width, "int64_t":$tile_queries,
                         "int64_t":$register_rows, "int64_t":$key_tile,
-                        "int64_t":$value_tile, "int64_t":$value_rows);
+                        "int64_t":$value_tile, "int64_t":$value_rows,
+                        DefaultValuedParameter<"bool", "false">:$bf16_dot);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }
