@@ -15,6 +15,11 @@ and causal attention at --lengths, a window of 128 keys on each side at
             and windowed cases (a block mask skips dead key blocks), if
             this torch can compile it here (else the reason is printed).
 
+With --bf16, also full and causal attention on bfloat16 q, k, v (attnc's
+rows attnc/bf16/<case>/...: vdpbf16ps where the CPU has AVX512-BF16; SDPA
+on bfloat16 tensors, AMX where the CPU has it). Their %peak is of the f32
+FMA peak, so it can exceed 100.
+
 Each PyTorch time is the median of --repeats calls after two warm-ups.
 The ratio columns are PyTorch time / attnc time (> 1: attnc is faster).
 The CPU model (from /proc/cpuinfo) heads the table: figures carry over to
@@ -35,6 +40,7 @@ BH, D, WINDOW = 8, 64, 128
 
 
 def useful_flops(case, L):
+    case = case.removeprefix("bf16/")
     if case == "window":
         return 4.0 * BH * L * (2 * WINDOW + 1) * D
     full = 4.0 * BH * L * L * D
@@ -66,9 +72,11 @@ def attnc_rows(path, cases, threads):
         if name.startswith("fma_peak"):
             peak = b.get("GFLOP/s")
             continue
-        parts = name.split("/")
-        case, L = parts[1], int(parts[2].split(":")[1])
-        t = int(parts[3].split(":")[1])
+        # attnc/<case>/L:<L>/threads:<t>/..., <case> "full" or "bf16/full"
+        head, rest = name.split("/L:", 1)
+        case = head.removeprefix("attnc/")
+        parts = rest.split("/")
+        L, t = int(parts[0]), int(parts[1].split(":")[1])
         scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}[b["time_unit"]]
         rows[(case, L, t)] = (b["real_time"] * scale, b.get("GFLOP/s"),
                               b.get("%peak"))
@@ -94,7 +102,9 @@ def window_mask(torch, L):
 
 def sdpa_seconds(torch, case, L, repeats):
     import torch.nn.functional as F
-    q, k, v = (torch.rand(1, BH, L, D) * 2 - 1 for _ in range(3))
+    dtype = torch.bfloat16 if case.startswith("bf16/") else torch.float32
+    case = case.removeprefix("bf16/")
+    q, k, v = ((torch.rand(1, BH, L, D) * 2 - 1).to(dtype) for _ in range(3))
     if case == "window":
         mask = window_mask(torch, L)
         return median_seconds(
@@ -108,6 +118,8 @@ def sdpa_seconds(torch, case, L, repeats):
 
 def flex_seconds(torch, case, L, repeats):
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+    if case.startswith("bf16/"):
+        return None
     if case == "causal":
         def keep(b, h, q_idx, kv_idx):
             return kv_idx <= q_idx
@@ -137,19 +149,24 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--flex", action="store_true",
                     help="also FlexAttention under torch.compile")
+    ap.add_argument("--bf16", action="store_true",
+                    help="also full and causal attention in bfloat16")
     args = ap.parse_args()
 
     import torch
 
     cases = [(c, L) for c in ("full", "causal") for L in args.lengths]
     cases += [("window", L) for L in args.window_lengths]
+    if args.bf16:
+        cases += [(f"bf16/{c}", L) for c in ("full", "causal")
+                  for L in args.lengths]
     rows, peak = attnc_rows(args.attnc_bench,
                             sorted({c for c, _ in cases}), args.threads)
     print(f"{cpu_model()}; widest-FMA peak {peak:.1f} GFLOP/s per core "
           f"(attnc-bench fma_peak, same run); torch {torch.__version__}")
     print(f"[B, H, L, D] = [1, {BH}, L, {D}], float32, window {WINDOW} + "
           f"{WINDOW}; ratio = PyTorch time / attnc time")
-    header = (f"{'case':7} {'L':>6} {'thr':>3} {'attnc ms':>9} "
+    header = (f"{'case':11} {'L':>6} {'thr':>3} {'attnc ms':>9} "
               f"{'GFLOP/s':>8} {'%peak':>6} {'sdpa ms':>9} {'sdpa/attnc':>10}")
     if args.flex:
         header += f" {'flex ms':>9} {'flex/attnc':>10}"
@@ -159,11 +176,11 @@ def main():
         for case, L in cases:
             key = (case, L, threads)
             if key not in rows:
-                print(f"{case:7} {L:6d} {threads:3d}  (no attnc-bench row)")
+                print(f"{case:11} {L:6d} {threads:3d}  (no attnc-bench row)")
                 continue
             t, gflops, pct = rows[key]
             s = sdpa_seconds(torch, case, L, args.repeats)
-            line = (f"{case:7} {L:6d} {threads:3d} {t * 1e3:9.2f} "
+            line = (f"{case:11} {L:6d} {threads:3d} {t * 1e3:9.2f} "
                     f"{gflops:8.1f} {pct:6.1f} {s * 1e3:9.2f} {s / t:10.2f}")
             if args.flex:
                 try:
