@@ -21,10 +21,15 @@
 //    LLVM enough general registers; with 8 rows it rebuilt four of the
 //    addresses per step in vector registers. Zen 4, [1, 8, L, 64],
 //    best of 3: causal L = 2048 / 4096 50.5 / 197 ms -> 48.9 / 189 ms,
-//    full unchanged. With 16 registers 2 × 6 stays. Windowed P·V keeps
+//    full unchanged. With 16 registers 2 × 6 stays. Windowed P·V as
 //    2 vectors × 4 queries: 4 × 4, 2 × 8 and 32-query tiles measured the
-//    same (L = 4096, window 128 + 128: 32.5-34 ms each); so did LSH
-//    chunks' P·V with 4 × 4 (R = 4, L = 16384: 146-154 ms both).
+//    same on Zen 4 (L = 4096, window 128 + 128: 32.5-34 ms each); so did
+//    LSH chunks' P·V with 4 × 4 (R = 4, L = 16384: 146-154 ms both). On
+//    Zen 5, whose two full-width AVX-512 FMA pipes need twice the
+//    independent accumulators to stay busy, the windowed tiles take 8 rows
+//    with 32 registers (2 × 8 = 16 accumulators each for scores and P·V):
+//    best of 3, L = 4096 / 16384: 18.8 / 76.0 ms -> 15.7 / 64.6 ms (2 × 8
+//    scores alone with the 2 × 4 P·V: 18.3 / 73.5; 4 × 4 P·V: 16.3 / 64.4).
 //    Two threads: B·H = 8, L = 2048 / 4096, full 1.95× / 2.04× and causal
 //    1.95× / 1.99× over one (1.56-1.82× / 1.73-1.85× before): each row of
 //    probabilities is read once per P·V tile, not twice.
@@ -34,8 +39,9 @@
 //    along the vector and keys as rows, like attend's register tile
 //    transposed (a chunk's keys are gathered, its queries are few).
 //  - windowed scores run queries along the vector and 4 window taps as
-//    rows (2 × 4 = 8 accumulators): the taps of neighbouring queries share
-//    keys at a constant offset.
+//    rows (2 × 4 = 8 accumulators; 8 taps with AVX-512's 32 registers,
+//    above): the taps of neighbouring queries share keys at a constant
+//    offset.
 //  - CUDA (attend, windowed_attend): 4 warps of 16 query rows (an
 //    mma.sync m16n8k16 row block each) per thread block and 64 keys per
 //    shared-memory tile: FlashAttention-2's forward shape for head
@@ -83,10 +89,13 @@ ScheduleAttr cpuSchedule(MLIRContext *ctx, Operation *op,
                          const TargetInfo &target) {
   int64_t lanes = target.f32Lanes();
   int64_t keyTile = kVectorsPerRegisterTile * lanes;
-  if (isa<WindowedAttendOp>(op))
-    return ScheduleAttr::get(ctx, lanes, kWindowedTileQueries,
-                             kWindowTapsPerRegisterTile, keyTile, keyTile,
-                             kWindowTapsPerRegisterTile, false);
+  if (isa<WindowedAttendOp>(op)) {
+    int64_t taps = target.vectorRegisters() >= 32
+                       ? 2 * kWindowTapsPerRegisterTile
+                       : kWindowTapsPerRegisterTile;
+    return ScheduleAttr::get(ctx, lanes, kWindowedTileQueries, taps, keyTile,
+                             keyTile, taps, false);
+  }
   bool wide = target.vectorRegisters() >= 32;
   int64_t rows = wide ? 8 : 6;
   // chunked_attend_grad recomputes its forward in the same tiles.

@@ -24,7 +24,7 @@
 // AVX512: module attributes {attn.target = #attn.target<"x86-64-v4">}
 // AVX512-LABEL: func.func @schedules
 // AVX512: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6>}
-// AVX512: attn.windowed_attend {{.*}}attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 64, register_rows = 4, key_tile = 32, value_tile = 32, value_rows = 4>
+// AVX512: attn.windowed_attend {{.*}}attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 64, register_rows = 8, key_tile = 32, value_tile = 32, value_rows = 8>
 // SSE-LABEL: func.func @schedules
 // SSE: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 4, tile_queries = 48, register_rows = 6, key_tile = 8, value_tile = 8, value_rows = 6>}
 // NOTARGET: error: attn-choose-schedule needs a target: pass target=x86-64-v3 (or another) or set attn.target on the module
@@ -39,7 +39,7 @@
 // BF16: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6>}
 // BF16-LABEL: func.func @bf16
 // BF16: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6, bf16_dot = true>}
-// BF16: attn.windowed_attend {{.*}}attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 64, register_rows = 4, key_tile = 32, value_tile = 32, value_rows = 4>
+// BF16: attn.windowed_attend {{.*}}attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 64, register_rows = 8, key_tile = 32, value_tile = 32, value_rows = 8>
 // NOBF16-LABEL: func.func @bf16
 // NOBF16: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6>}
 module {
