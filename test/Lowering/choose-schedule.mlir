@@ -23,7 +23,7 @@
 // AVX2: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 96, register_rows = 4, key_tile = 8, value_tile = 8, value_rows = 4>}
 // AVX512: module attributes {attn.target = #attn.target<"x86-64-v4">}
 // AVX512-LABEL: func.func @schedules
-// AVX512: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6>}
+// AVX512: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 6, key_tile = 64, value_tile = 64, value_rows = 6>}
 // AVX512: attn.windowed_attend {{.*}}attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 64, register_rows = 8, key_tile = 32, value_tile = 32, value_rows = 8>
 // SSE-LABEL: func.func @schedules
 // SSE: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 4, tile_queries = 48, register_rows = 6, key_tile = 8, value_tile = 8, value_rows = 6>}
@@ -36,12 +36,12 @@
 // CUDA: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 96, register_rows = 4, key_tile = 8, value_tile = 8, value_rows = 4>}
 // BF16: module attributes {attn.target = #attn.target<"x86-64-v4+avx512_bf16">}
 // BF16-LABEL: func.func @schedules
-// BF16: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6>}
+// BF16: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 6, key_tile = 64, value_tile = 64, value_rows = 6>}
 // BF16-LABEL: func.func @bf16
-// BF16: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6, bf16_dot = true>}
+// BF16: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 6, key_tile = 64, value_tile = 64, value_rows = 6, bf16_dot = true>}
 // BF16: attn.windowed_attend {{.*}}attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 64, register_rows = 8, key_tile = 32, value_tile = 32, value_rows = 8>
 // NOBF16-LABEL: func.func @bf16
-// NOBF16: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6>}
+// NOBF16: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 6, key_tile = 64, value_tile = 64, value_rows = 6>}
 module {
 func.func @schedules(%q: !t) -> (!t, !t, !t) {
   %a = attn.attend %q, %q, %q : !t, !t, !t -> !t

@@ -13,6 +13,23 @@ using namespace attnc;
 using namespace attnc::codegen;
 namespace H = Halide;
 
+namespace {
+
+/// A transposing copy f(..., x, ..., y) stored x innermost, whose source is
+/// y-major: vectors of `lanes` x gather from `lanes` source rows, and y runs
+/// inside each such block of x so that the rows' cache lines are read from
+/// L1 for consecutive y. (x outside y made every vector's 16 loads miss to
+/// L2, and unscheduled, LLVM turned the copy into gathers and scatters:
+/// 7 % and 6 % of causal attention at L = 1024 on Zen 5.)
+void transposeInBlocks(H::Func f, H::Var x, H::Var y, int lanes) {
+  H::Var xo("xo"), xi("xi");
+  f.split(x, xo, xi, lanes, H::TailStrategy::RoundUp)
+      .reorder(xi, y, xo)
+      .vectorize(xi);
+}
+
+} // namespace
+
 void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
   const int VW = int(s.getVectorWidth()), KB = int(s.getKeyTile()),
             QR = int(s.getRegisterRows()), VT = int(s.getValueTile()),
@@ -40,8 +57,9 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
     f.kt.compute_at(f.out, bh).bound(f.t, 0, 2).unroll(f.t).vectorize(j, VW, RoundUp);
     f.qf.compute_at(f.out, io).bound(f.t, 0, 2).unroll(f.t);
   } else {
-    f.kt.compute_at(f.out, bh).vectorize(j, VW, RoundUp);
-    f.qf.compute_at(f.out, io).reorder_storage(i, f.d);
+    transposeInBlocks(f.kt.compute_at(f.out, bh), j, f.d, VW);
+    transposeInBlocks(f.qf.compute_at(f.out, io).reorder_storage(i, f.d), i,
+                      f.d, VW);
   }
   if (f.pvPairs)
     f.vf.compute_at(f.out, bh).bound(f.t, 0, 2).unroll(f.t).vectorize(c, VW, RoundUp);
