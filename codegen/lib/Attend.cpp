@@ -211,26 +211,35 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   // Row max and row sum run over `lanes` key lanes (the schedule rfactors
   // them), never across rows. A band keeps whole lane groups that touch
   // it (the mask still rejects the keys of a group outside it).
-  f.rk = H::RDom(0, lanes, 0, Lp / lanes, "rk");
+  //
+  // With a block mask they run over (lane, lane group, block) and test
+  // liveness once per block of the row (its lane groups share it), not
+  // once per lane group.
+  int32_t S = int32_t(std::max<int64_t>(blockSize, 1));
+  H::Expr candidate;
+  if (isBlock) {
+    f.rk = H::RDom(0, lanes, 0, S / lanes, 0, (Lk + S - 1) / S, "rk");
+    candidate = f.rk.z * S + f.rk.y * lanes + f.rk.x;
+    auto liveBlock = regionToExpr(op.getMask(), {b, h, i, f.rk.z * S}, caps);
+    if (failed(liveBlock))
+      return failure();
+    f.rk.where(*liveBlock);
+  } else {
+    f.rk = H::RDom(0, lanes, 0, Lp / lanes, "rk");
+    candidate = f.rk.y * lanes + f.rk.x;
+  }
   f.rp = H::RDom(0, Lp, "rp");
   if (isBand) {
     H::Expr groupLo = f.rk.y * lanes;
     f.rk.where(meetsBand(groupLo, groupLo + (lanes - 1), i, i, bandLo, bandHi));
     f.rp.where(meetsBand(f.rp, f.rp, i, i, bandLo, bandHi));
   }
-  int32_t S = int32_t(std::max<int64_t>(blockSize, 1));
   f.rb = H::RDom(0, S, 0, (Lk + S - 1) / S, "rb");
   // P·V row groups of VR <= S rows skip the key blocks dead for all their
   // rows. (Taller groups, possible only with SSE's 4 lanes or a
   // hand-written schedule, take the dense P·V: dead keys' probabilities
   // are 0.)
   bool pvBlocks = isBlock && VR <= blockSize;
-  if (isBlock) {
-    auto liveGroup = regionToExpr(op.getMask(), {b, h, i, f.rk.y * lanes}, caps);
-    if (failed(liveGroup))
-      return failure();
-    f.rk.where(*liveGroup);
-  }
   if (pvBlocks) {
     auto live = liveForRows(g * VR, VR, f.rb.y * S);
     if (failed(live))
@@ -239,8 +248,8 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   }
   // Block-sparse rows skip the exponentials of dead blocks (most of a
   // BigBird row); a band's probabilities are bounded by the tile already.
-  f.softmax = rowSoftmax(f.score, f.rk, f.rk.y * lanes + f.rk.x, j, i, h, b,
-                         "row", /*probsOverVisited=*/isBlock);
+  f.softmax = rowSoftmax(f.score, f.rk, candidate, j, i, h, b, "row",
+                         /*probsOverVisited=*/isBlock);
 
   // P·V. For a band or block mask it is indexed by row group g (VR rows
   // r): the keys the group can see — [g·VR + lo, g·VR + VR − 1 + hi], or

@@ -80,13 +80,18 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
                  std::nullopt, {}, dPair);
 
   RowSoftmax &sm = f.softmax;
-  scheduleLaneReduction(sm.rowMax, f.rk.x, f.rk.y, f.out, io, i, h, b);
+  // A block mask's reductions have a third dimension, the key block,
+  // outside the lane groups (its liveness test is per block).
+  std::optional<H::RVar> blocks;
+  if (f.rk.dimensions() == 3)
+    blocks = f.rk.z;
+  scheduleLaneReduction(sm.rowMax, f.rk.x, f.rk.y, f.out, io, i, h, b, blocks);
   sm.probs.compute_at(f.out, io).vectorize(j, VW, RoundUp);
   // Lanes rk.x of a group write keys rk.y·lanes + rk.x: distinct keys,
   // which Halide cannot prove of the sum.
   if (sm.probs.has_update_definition())
     sm.probs.update().allow_race_conditions().vectorize(f.rk.x);
-  scheduleLaneReduction(sm.rowSum, f.rk.x, f.rk.y, f.out, io, i, h, b);
+  scheduleLaneReduction(sm.rowSum, f.rk.x, f.rk.y, f.out, io, i, h, b, blocks);
   // P·V on bf16 pairs: the tile's probabilities rounded once
   // (vcvtneps2bf16), each then read by a whole row of value vectors.
   if (f.pvPairs) {

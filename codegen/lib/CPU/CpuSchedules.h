@@ -60,10 +60,12 @@ void addCombinePrefetch(Halide::Pipeline &p, const ChunkedFuncs &chunked,
 /// A row reduction `rowFn(i, h, b)` over (lane, lane group) `lanesVar`,
 /// `groupVar`: computed at `at`/`atVar`, rfactored over the lanes, which
 /// are stored innermost and vectorised (one partial result per lane).
+/// `outerGroupVar`: a dimension of groups outside `groupVar` (key blocks).
 void scheduleLaneReduction(Halide::Func rowFn, Halide::RVar lanesVar,
                            Halide::RVar groupVar, Halide::Func at,
                            Halide::VarOrRVar atVar, Halide::Var i,
-                           Halide::Var h, Halide::Var b);
+                           Halide::Var h, Halide::Var b,
+                           std::optional<Halide::RVar> outerGroupVar = {});
 
 /// Computes `consumer` at `at`/`atVar` in register tiles of `width`
 /// (`inner`, vectorised by `lanes`) × `rows` (`rowVar`, unrolled), and

@@ -53,12 +53,16 @@ void attnc::codegen::cpu::registerTile(
 void attnc::codegen::cpu::scheduleLaneReduction(H::Func rowFn, H::RVar lanesVar,
                                                 H::RVar groupVar, H::Func at,
                                                 H::VarOrRVar atVar, H::Var i,
-                                                H::Var h, H::Var b) {
+                                                H::Var h, H::Var b,
+                                                std::optional<H::RVar> outerGroupVar) {
   H::Var u("u");
   computeAt(rowFn, at, atVar);
   H::Func lanes = rowFn.update().rfactor(lanesVar, u);
   // Lanes innermost in memory: the rfactor Func's new Var comes last.
   computeAt(lanes, at, atVar);
   lanes.reorder_storage(u, i, h, b).vectorize(u);
-  lanes.update().reorder(u, groupVar, i).vectorize(u);
+  if (outerGroupVar)
+    lanes.update().reorder(u, groupVar, *outerGroupVar, i).vectorize(u);
+  else
+    lanes.update().reorder(u, groupVar, i).vectorize(u);
 }
