@@ -28,6 +28,16 @@ void transposeInBlocks(H::Func f, H::Var x, H::Var y, int lanes) {
       .vectorize(xi);
 }
 
+/// The RVar a register tile's reduction steps over and, for bf16 pairs
+/// (r = (element of the pair, pair)), the element it vectorises with the
+/// lanes (vdpbf16ps).
+std::pair<H::RVar, std::optional<H::RVar>> reductionSteps(H::RDom r,
+                                                          bool pairs) {
+  if (pairs)
+    return {r.y, r.x};
+  return {r.x, std::nullopt};
+}
+
 } // namespace
 
 void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
@@ -54,7 +64,8 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
   // in vector registers, competing with the FMAs). bf16 pairs are stored
   // (element, query, pair) by their definition: the same adjacency.
   if (f.bf16Dot) {
-    f.kt.compute_at(f.out, bh).bound(f.t, 0, 2).unroll(f.t).vectorize(j, VW, RoundUp);
+    transposeInBlocks(f.kt.compute_at(f.out, bh).bound(f.t, 0, 2).unroll(f.t),
+                      j, f.p, VW);
     f.qf.compute_at(f.out, io).bound(f.t, 0, 2).unroll(f.t);
   } else {
     transposeInBlocks(f.kt.compute_at(f.out, bh), j, f.d, VW);
@@ -66,12 +77,7 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
   else
     f.vf.compute_at(f.out, bh).vectorize(c, VW, RoundUp);
 
-  std::optional<H::RVar> dPair, keyPair;
-  H::RVar dStep = f.rd.x;
-  if (f.bf16Dot) {
-    dPair = f.rd.x;
-    dStep = f.rd.y;
-  }
+  auto [dStep, dPair] = reductionSteps(f.rd, f.bf16Dot);
   if (f.qk == AttendFuncs::QK::BlockTiled)
     registerTile(f.score, f.out, io, f.dotAcc, j, i, dStep, VW, KB, QR,
                  std::make_pair(f.kl, f.r), {H::Var("jb"), f.g}, dPair);
@@ -94,27 +100,26 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
   scheduleLaneReduction(sm.rowSum, f.rk.x, f.rk.y, f.out, io, i, h, b, blocks);
   // P·V on bf16 pairs: the tile's probabilities rounded once
   // (vcvtneps2bf16), each then read by a whole row of value vectors.
-  if (f.pvPairs) {
+  if (f.pvPairs)
     f.probsBf16.compute_at(f.out, io).vectorize(j, VW, RoundUp);
-    keyPair = f.rp.x;
-  }
-  H::RVar denseKey = f.pvPairs ? f.rp.y : f.rp.x;
-  H::RVar bandKey = f.pvPairs ? f.rg.y : f.rg.x;
 
   switch (f.pv) {
-  case AttendFuncs::PV::BandTiled:
-    registerTile(f.acc, f.out, io, f.pvAcc, c, i, bandKey, VW, VT, VR,
-                 std::make_pair(c, f.r), {f.g},
-                 f.pvPairs ? std::optional<H::RVar>(f.rg.x) : std::nullopt);
+  case AttendFuncs::PV::BandTiled: {
+    auto [key, pair] = reductionSteps(f.rg, f.pvPairs);
+    registerTile(f.acc, f.out, io, f.pvAcc, c, i, key, VW, VT, VR,
+                 std::make_pair(c, f.r), {f.g}, pair);
     break;
+  }
   case AttendFuncs::PV::BlockTiled:
     // The liveness test runs once per key block and row group.
     registerTile(f.acc, f.out, io, f.pvAcc, c, i, f.rb.x, VW, VT, VR,
                  std::make_pair(c, f.r), {f.rb.y, f.g});
     break;
-  case AttendFuncs::PV::Dense:
-    registerTile(f.acc, f.out, io, f.pvAcc, c, i, denseKey, VW, VT, VR,
-                 std::nullopt, {}, keyPair);
+  case AttendFuncs::PV::Dense: {
+    auto [key, pair] = reductionSteps(f.rp, f.pvPairs);
+    registerTile(f.acc, f.out, io, f.pvAcc, c, i, key, VW, VT, VR,
+                 std::nullopt, {}, pair);
     break;
+  }
   }
 }
