@@ -228,11 +228,9 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
     f.rk = H::RDom(0, lanes, 0, Lp / lanes, "rk");
     candidate = f.rk.y * lanes + f.rk.x;
   }
-  f.rp = H::RDom(0, Lp, "rp");
   if (isBand) {
     H::Expr groupLo = f.rk.y * lanes;
     f.rk.where(meetsBand(groupLo, groupLo + (lanes - 1), i, i, bandLo, bandHi));
-    f.rp.where(meetsBand(f.rp, f.rp, i, i, bandLo, bandHi));
   }
   f.rb = H::RDom(0, S, 0, (Lk + S - 1) / S, "rb");
   // P·V row groups of VR <= S rows skip the key blocks dead for all their
@@ -268,11 +266,18 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
     f.probsBf16 = H::Func("probs_bf16");
     f.probsBf16(j, i, h, b) =
         H::cast(H::BFloat(16), f.softmax.probs(j, i, h, b));
-    f.rp = H::RDom(0, 2, 0, Lp / 2, "rp");
   } else {
     f.vf = clampedF32(v, "v_f32", c, j);
   }
-  // Probability times value of key `pair` (or of the pair's rd.x-th key).
+  // The keys of a dense (rp) or band (rg) P·V: [0, Lp), or with pairs
+  // (element of the pair, pair).
+  auto pvKeys = [&](const char *name) {
+    return f.pvPairs ? H::RDom(0, 2, 0, Lp / 2, name) : H::RDom(0, Lp, name);
+  };
+  f.rp = pvKeys("rp");
+  f.rg = pvKeys("rg");
+  // Probability times value for one step of `keys`: a key (rp, rg), a key
+  // of a block (rb: key rb.y·S + rb.x) or an element of a pair of keys.
   auto weighted = [&](H::RDom keys, H::Expr row) {
     if (f.pvPairs)
       return H::cast<float>(f.probsBf16(2 * keys.y + keys.x, row, h, b)) *
@@ -282,7 +287,6 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   };
   f.pvAcc = H::Func("pv");
   f.acc = H::Func("acc");
-  f.rg = f.pvPairs ? H::RDom(0, 2, 0, Lp / 2, "rg") : H::RDom(0, Lp, "rg");
   if (isBand || pvBlocks) {
     f.pv = isBand ? AttendFuncs::PV::BandTiled : AttendFuncs::PV::BlockTiled;
     if (isBand) {

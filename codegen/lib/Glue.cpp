@@ -1,5 +1,6 @@
 //===- Glue.cpp - the C entry points as LLVM IR ---------------------------===//
 #include "Glue.h"
+#include "CPU/X86Object.h"
 
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
@@ -8,13 +9,10 @@
 #include "llvm/IR/Verifier.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Triple.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
-
-#include <mutex>
 
 using namespace llvm;
 using namespace attnc::codegen;
@@ -207,13 +205,7 @@ private:
 std::string attnc::codegen::emitGlueObject(
     const std::vector<GlueKernel> &kernels, const std::string &moduleName,
     const std::string &path) {
-  static std::once_flag initialized;
-  std::call_once(initialized, [] {
-    LLVMInitializeX86TargetInfo();
-    LLVMInitializeX86Target();
-    LLVMInitializeX86TargetMC();
-    LLVMInitializeX86AsmPrinter();
-  });
+  initializeX86Backend();
   LLVMContext ctx;
   Module m(moduleName, ctx);
   Triple triple("x86_64-unknown-linux-gnu");

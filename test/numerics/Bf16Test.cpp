@@ -30,20 +30,6 @@ constexpr int64_t NB = (L + 31) / 32;
 constexpr const char *kBf16Target = "x86-64-v4+avx512_bf16";
 constexpr const char *kV3Target = "x86-64-v3";
 
-uint16_t toBf16(float x) { // round to nearest even (inputs are finite)
-  uint32_t u;
-  std::memcpy(&u, &x, 4);
-  u += 0x7fff + ((u >> 16) & 1);
-  return uint16_t(u >> 16);
-}
-
-float fromBf16(uint16_t h) {
-  uint32_t u = uint32_t(h) << 16;
-  float x;
-  std::memcpy(&x, &u, 4);
-  return x;
-}
-
 /// A random tensor whose values are bf16 numbers, and their bf16 bits.
 struct Bf16Tensor {
   Tensor values;
@@ -57,8 +43,8 @@ struct Bf16Tensor {
 Bf16Tensor randomBf16(std::mt19937 &rng, std::vector<int64_t> shape) {
   Bf16Tensor t{random(rng, std::move(shape)), {}};
   for (float &x : t.values.data) {
-    t.bits.push_back(toBf16(x));
-    x = fromBf16(t.bits.back());
+    t.bits.push_back(ref::bf16Bits(x));
+    x = float(ref::fromBf16Bits(t.bits.back()));
   }
   return t;
 }
@@ -88,7 +74,7 @@ int runBf16Out(int (*kernel)(const attn_tensor *, const attn_tensor *, const att
                       attn_make_tensor(bits.data(), ATTN_BF16, 4, out.shape.data())};
   int rc = kernel(&a[0], &a[1], &a[2], &a[3]);
   for (size_t n = 0; n < bits.size(); ++n)
-    out.data[n] = fromBf16(bits[n]);
+    out.data[n] = float(ref::fromBf16Bits(bits[n]));
   return rc;
 }
 
@@ -130,7 +116,7 @@ std::vector<Case> cases() {
                              attn_make_tensor(bits.data(), ATTN_BF16, 4, out.shape.data())};
          int rc = bf16_blocks(&a[0], &a[1], &a[2], &a[3], &a[4]);
          for (size_t n = 0; n < bits.size(); ++n)
-           out.data[n] = fromBf16(bits[n]);
+           out.data[n] = float(ref::fromBf16Bits(bits[n]));
          return rc;
        },
        [=] {

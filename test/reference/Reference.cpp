@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 using namespace attnc::ref;
@@ -199,4 +200,21 @@ Tensor attnc::ref::mergeHeads(const Tensor &x) {
         for (int64_t d = 0; d < D; ++d)
           out.at({b, l, h * D + d}) = x.at({b, h, l, d});
   return out;
+}
+
+uint16_t attnc::ref::bf16Bits(double x) {
+  float f = float(x);
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if (std::isnan(f))
+    return uint16_t((u >> 16) | 0x40);
+  u += 0x7fff + ((u >> 16) & 1);
+  return uint16_t(u >> 16);
+}
+
+double attnc::ref::fromBf16Bits(uint16_t bits) {
+  uint32_t u = uint32_t(bits) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
 }

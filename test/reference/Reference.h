@@ -69,6 +69,11 @@ double gelu(double x); // tanh approximation
 Tensor splitHeads(const Tensor &x, int64_t heads);
 Tensor mergeHeads(const Tensor &x);
 
+/// bf16 bits of x rounded to nearest even (NaN stays NaN), and back: what
+/// tests store in bf16 tensors and compare against.
+uint16_t bf16Bits(double x);
+double fromBf16Bits(uint16_t bits);
+
 /// Largest |a − b| over all elements (infinity if shapes differ or a value
 /// is not finite).
 double maxAbsDiff(const Tensor &a, const Tensor &b);

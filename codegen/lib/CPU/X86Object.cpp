@@ -9,22 +9,14 @@
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 
 #include <mutex>
 
-extern "C" {
-void LLVMInitializeX86TargetInfo();
-void LLVMInitializeX86Target();
-void LLVMInitializeX86TargetMC();
-void LLVMInitializeX86AsmPrinter();
-}
-
-std::string attnc::codegen::compileX86Bitcode(const std::string &bitcode,
-                                              const std::string &object,
-                                              const std::string &features) {
+void attnc::codegen::initializeX86Backend() {
   static std::once_flag once;
   std::call_once(once, [] {
     LLVMInitializeX86TargetInfo();
@@ -32,6 +24,12 @@ std::string attnc::codegen::compileX86Bitcode(const std::string &bitcode,
     LLVMInitializeX86TargetMC();
     LLVMInitializeX86AsmPrinter();
   });
+}
+
+std::string attnc::codegen::compileX86Bitcode(const std::string &bitcode,
+                                              const std::string &object,
+                                              const std::string &features) {
+  initializeX86Backend();
   auto buffer = llvm::MemoryBuffer::getFile(bitcode);
   if (!buffer)
     return "cannot read " + bitcode + ": " + buffer.getError().message();

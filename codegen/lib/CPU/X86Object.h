@@ -22,6 +22,10 @@ namespace codegen {
 /// (the CPU x86-64-v4 brings F, CD, BW, DQ and VL).
 constexpr const char *kX86Bf16Features = "+avx512bf16";
 
+/// Registers LLVM 19's x86 backend (once per process): for these objects
+/// and for the entry points (Glue.cpp).
+void initializeX86Backend();
+
 /// Compiles the bitcode file `bitcode` to the ELF object `object` for the
 /// CPU x86-64-v4 with `features`. Returns an empty string, or what failed.
 std::string compileX86Bitcode(const std::string &bitcode,

@@ -46,22 +46,6 @@ void loadDialects(MLIRContext &ctx) {
 
 //===-- Number formats --------------------------------------------------===//
 
-/// bf16 bits of x, rounded to nearest even (NaN stays NaN).
-uint16_t bf16Bits(double x) {
-  float f = float(x);
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  if (std::isnan(f))
-    return uint16_t((u >> 16) | 0x40);
-  u += 0x7fff + ((u >> 16) & 1);
-  return uint16_t(u >> 16);
-}
-double fromBf16Bits(uint16_t h) {
-  uint32_t u = uint32_t(h) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
 uint16_t f16Bits(double x) {
   _Float16 h = _Float16(float(x));
   uint16_t u;

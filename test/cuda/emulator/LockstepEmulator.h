@@ -26,6 +26,8 @@
 #ifndef ATTNC_TEST_CUDA_EMULATOR_LOCKSTEPEMULATOR_H
 #define ATTNC_TEST_CUDA_EMULATOR_LOCKSTEPEMULATOR_H
 
+#include "Reference.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
 #include <cstdint>
@@ -53,9 +55,10 @@ struct Options {
   bool tf32Truncation = false;
 };
 
-/// 16-bit float encodings (round to nearest even), as the GPU stores them.
-uint16_t bf16Bits(double x);
-double fromBf16Bits(uint16_t bits);
+/// 16-bit float encodings (round to nearest even), as the GPU stores them
+/// (bf16: the reference's).
+using ref::bf16Bits;
+using ref::fromBf16Bits;
 uint16_t f16Bits(double x);
 double fromF16Bits(uint16_t bits);
 
