@@ -9,6 +9,7 @@
 #include "attnc/runtime_abi.h"
 
 #include "cuda.h"
+#include "scratch.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -505,6 +506,7 @@ static void enter_call(void) {
   pthread_rwlock_wrlock(&pool_lock);
   if (applied_threads != want) {
     halide_set_error_handler(route_halide_error);
+    attn_install_scratch();
     if (applied_threads >= 0)
       halide_shutdown_thread_pool();
     halide_set_num_threads(want);
