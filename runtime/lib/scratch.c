@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #pragma weak halide_set_custom_malloc
 #pragma weak halide_set_custom_free
@@ -146,7 +147,11 @@ size_t attn_scratch_cached_bytes(void) {
 }
 
 void attn_install_scratch(void) {
-  if (!halide_set_custom_malloc || !halide_set_custom_free)
+  /* ATTN_SCRATCH_CACHE=0: Halide's own malloc and free (to compare, or for
+   * a program that wants every block back at once). */
+  const char *env = getenv("ATTN_SCRATCH_CACHE");
+  if (!halide_set_custom_malloc || !halide_set_custom_free ||
+      (env && strcmp(env, "0") == 0))
     return;
   halide_set_custom_malloc(attn_scratch_malloc);
   halide_set_custom_free(attn_scratch_free);
