@@ -145,6 +145,13 @@ struct WindowedFuncs {
       bandSum, bandPv, bandPvOut; // kRows: keys as f32 rows (head dim innermost)
   Halide::Var t{"t"}, blk{"blk"}, rho{"rho"};
   Halide::RDom bandSlots;
+  // Without global keys the band's Q·Kᵀ is indexed by register tile (query
+  // lane tl and slot row sr of query group tq and slot group sg) and its
+  // P·V by row group (row vr of group vg), so that a tile outside every
+  // window of its queries skips its reduction; bandPvSlots: P·V's slots.
+  bool bandTiled = false;
+  Halide::Var tl{"tl"}, sr{"sr"}, tq{"tq"}, sg{"sg"}, vr{"vr"}, vg{"vg"};
+  Halide::RDom bandPvSlots;
 };
 
 /// `blockQueries`: the query tile of the schedule; a window without
@@ -152,7 +159,7 @@ struct WindowedFuncs {
 /// computed as a band (see Windowed.cpp).
 mlir::FailureOr<WindowedFuncs> defineWindowed(attn::WindowedAttendOp op,
                                               ValueTable &values,
-                                              int blockQueries);
+                                              int blockQueries, TileShape tile);
 
 /// Reformer LSH (Lsh.cpp). hash_bucket: rotations, positions transposed,
 /// the projection (a register-tiled matmul: positions × N/2 per round) and

@@ -162,7 +162,9 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target,
         auto s = needSchedule(w);
         if (failed(s))
           return failure();
-        auto f = defineWindowed(w, values, int(s->getTileQueries()));
+        auto f = defineWindowed(w, values, int(s->getTileQueries()),
+                                {int(s->getKeyTile()), int(s->getRegisterRows()),
+                                 int(s->getValueRows())});
         if (failed(f))
           return failure();
         cpu::scheduleWindowed(*f, *s);

@@ -21,8 +21,10 @@ namespace H = Halide;
 // So Q·Kᵀ and P·V are small dense matmuls with a key broadcast per register
 // row (as in full attention) instead of one unaligned vector load per tap
 // and query vector; the slots outside a query's own window are masked,
-// which costs (B − 1)/(B + left + right) of the work (a fifth at 128 + 128,
-// B = 64). With a dilation, each residue class of queries is such a
+// (B − 1)/(B + left + right) of the slots (a fifth at 128 + 128, B = 64),
+// of which whole register tiles are skipped (see bandTiled: Zen 5, one
+// thread, L = 4096 / 16384 / 65536: 16.4 / 64.3 / 253 ms -> 14.7 / 59.6 /
+// 237). With a dilation, each residue class of queries is such a
 // sequence (see defineBand); global keys are extra slots. For windows up to
 // this many slots and dilations up to kMaxBandDilation; others take the tap
 // form.
@@ -46,7 +48,8 @@ namespace {
 // normalised output row of query i.
 H::Expr defineBand(WindowedFuncs &f, const TensorValue &q,
                    const TensorValue &k, int32_t left, int32_t right,
-                   int32_t dil, int B, H::Expr Lk, H::Expr scale,
+                   int32_t dil, int B, TileShape tile, H::Expr Lk,
+                   H::Expr scale,
                    const std::function<H::Expr(H::Expr)> &globalAt,
                    const std::function<H::Expr(H::Expr, H::Expr, H::Expr)>
                        &globalScore) {
@@ -65,14 +68,33 @@ H::Expr defineBand(WindowedFuncs &f, const TensorValue &q,
       q.func(H::clamp(d, 0, D - 1), H::clamp(query, 0, Lq - 1), h, b));
   f.kRows = clampedF32(k, "k_rows", d, f.j);
   f.bandDot = H::Func("band_qk");
-  f.bandDot(t, w, blk, rho, h, b) = 0.0f;
-  f.bandDot(t, w, blk, rho, h, b) +=
-      f.qT(t, f.rd, blk, rho, h, b) * f.kRows(f.rd, key(w), h, b);
+  // Query t sees slots [t, t + left + right]: a fifth of a 64-query
+  // block's slots at 128 + 128 lie outside, and the corners of whole
+  // register tiles outside every window of their queries are skipped.
+  // (Global keys are slots every query sees: their blocks keep the dense
+  // form.)
+  f.bandTiled = G == 0;
+  const int KT = tile.keys, QR = tile.rows, VR = tile.valueRows;
+  H::Expr dot;
+  if (f.bandTiled) {
+    H::Expr firstSlot = f.sg * QR, firstQuery = f.tq * KT;
+    f.rd.where(firstSlot + (QR - 1) >= firstQuery &&
+               firstSlot <= firstQuery + (KT - 1) + left + right);
+    f.bandDot(f.tl, f.sr, f.tq, f.sg, blk, rho, h, b) = 0.0f;
+    f.bandDot(f.tl, f.sr, f.tq, f.sg, blk, rho, h, b) +=
+        f.qT(firstQuery + f.tl, f.rd, blk, rho, h, b) *
+        f.kRows(f.rd, key(firstSlot + f.sr), h, b);
+    dot = f.bandDot(t % KT, w % QR, t / KT, w / QR, blk, rho, h, b);
+  } else {
+    f.bandDot(t, w, blk, rho, h, b) = 0.0f;
+    f.bandDot(t, w, blk, rho, h, b) +=
+        f.qT(t, f.rd, blk, rho, h, b) * f.kRows(f.rd, key(w), h, b);
+    dot = f.bandDot(t, w, blk, rho, h, b);
+  }
   H::Expr live = w < slots && key(w) >= 0 && key(w) < Lk && w >= t &&
                  w <= t + left + right;
   f.bandScore = H::Func("band_score");
-  f.bandScore(t, w, blk, rho, h, b) =
-      H::select(live, f.bandDot(t, w, blk, rho, h, b) * scale, kLowest);
+  f.bandScore(t, w, blk, rho, h, b) = H::select(live, dot * scale, kLowest);
   // Candidates: the band's slots, then the global keys.
   H::Func score = f.bandScore;
   if (G > 0) {
@@ -99,14 +121,31 @@ H::Expr defineBand(WindowedFuncs &f, const TensorValue &q,
   f.bandSum = H::Func("band_sum");
   f.bandSum(t, blk, rho, h, b) = 0.0f;
   f.bandSum(t, blk, rho, h, b) += f.bandProbs(t, r, blk, rho, h, b);
-  H::Expr value = f.vf(c, key(H::min(r, slots - 1)), h, b);
-  if (G > 0)
-    value = H::select(r < slots, value, f.gv(c, H::max(r - slots, 0), h, b));
   f.bandPv = H::Func("band_pv");
-  f.bandPv(c, t, blk, rho, h, b) = 0.0f;
-  f.bandPv(c, t, blk, rho, h, b) += f.bandProbs(t, r, blk, rho, h, b) * value;
   f.bandPvOut = H::Func("band_pv_tile");
-  f.bandPvOut(c, t, blk, rho, h, b) = f.bandPv(c, t, blk, rho, h, b);
+  if (f.bandTiled) {
+    // Rows vg·VR + vr of a group see slots [vg·VR, vg·VR + VR − 1 + left +
+    // right]; the others have probability 0.
+    f.bandPvSlots = H::RDom(0, slots, "band_pv_r");
+    H::RVar rp = f.bandPvSlots.x;
+    f.bandPvSlots.where(rp >= f.vg * VR &&
+                        rp <= f.vg * VR + (VR - 1) + left + right);
+    f.bandPv(c, f.vr, f.vg, blk, rho, h, b) = 0.0f;
+    f.bandPv(c, f.vr, f.vg, blk, rho, h, b) +=
+        f.bandProbs(f.vg * VR + f.vr, rp, blk, rho, h, b) *
+        f.vf(c, key(rp), h, b);
+    f.bandPvOut(c, t, blk, rho, h, b) =
+        f.bandPv(c, t % VR, t / VR, blk, rho, h, b);
+  } else {
+    H::Expr value = f.vf(c, key(H::min(r, slots - 1)), h, b);
+    if (G > 0)
+      value =
+          H::select(r < slots, value, f.gv(c, H::max(r - slots, 0), h, b));
+    f.bandPv(c, t, blk, rho, h, b) = 0.0f;
+    f.bandPv(c, t, blk, rho, h, b) +=
+        f.bandProbs(t, r, blk, rho, h, b) * value;
+    f.bandPvOut(c, t, blk, rho, h, b) = f.bandPv(c, t, blk, rho, h, b);
+  }
   H::Expr p = i / dil, ti = p % B, bi = p / B, ri = i % dil;
   return normalized(f.bandPvOut(c, ti, bi, ri, h, b),
                     f.bandSum(ti, bi, ri, h, b), H::Float(32));
@@ -116,7 +155,7 @@ H::Expr defineBand(WindowedFuncs &f, const TensorValue &q,
 
 FailureOr<WindowedFuncs>
 attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values,
-                               int blockQueries) {
+                               int blockQueries, TileShape tile) {
   WindowedFuncs f;
   TensorValue q = values.tensors.lookup(op.getQ());
   TensorValue k = values.tensors.lookup(op.getK());
@@ -221,7 +260,8 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values,
                             kMaxBandSlots;
   if (blockQueries > 0 && dil <= kMaxBandDilation && bandFits) {
     row = defineBand(f, q, k, int32_t(op.getLeft()), int32_t(op.getRight()),
-                     dil, blockQueries, Lk, scale, globalAt, globalScore);
+                     dil, blockQueries, tile, Lk, scale, globalAt,
+                     globalScore);
   } else {
     f.qT = clampedF32(q, "q_t", d, i, /*transposed=*/true);
     f.kT = clampedF32(k, "k_t", d, j, /*transposed=*/true);

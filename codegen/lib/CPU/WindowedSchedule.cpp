@@ -54,16 +54,27 @@ void scheduleBand(WindowedFuncs &f, attn::ScheduleAttr s) {
   perBlock(f.qT).vectorize(f.t, VW, RoundUp);
   perTile(f.kRows).vectorize(f.d, VW, RoundUp);
   perTile(f.vf).vectorize(f.c, VW, RoundUp);
-  cpu::registerTile(f.bandScore, f.result, tile, f.bandDot, f.t, f.w,
-                    f.rd.x, VW, W, QR);
+  if (f.bandTiled)
+    cpu::registerTile(f.bandScore, f.result, tile, f.bandDot, f.t, f.w,
+                      f.rd.x, VW, W, QR, std::make_pair(f.tl, f.sr),
+                      {f.tq, f.sg});
+  else
+    cpu::registerTile(f.bandScore, f.result, tile, f.bandDot, f.t, f.w,
+                      f.rd.x, VW, W, QR);
   f.bandScore.store_at(f.result, task).fold_storage(f.blk, 1);
   perBlock(f.bandMax).vectorize(f.t, VW, RoundUp);
   f.bandMax.update().reorder(f.t, r).vectorize(f.t, VW, RoundUp);
   perBlock(f.bandProbs).vectorize(f.t, VW, RoundUp);
   perBlock(f.bandSum).vectorize(f.t, VW, RoundUp);
   f.bandSum.update().reorder(f.t, r).vectorize(f.t, VW, RoundUp);
-  cpu::registerTile(f.bandPvOut, f.result, tile, f.bandPv, f.c, f.t, r, VW,
-                    int(s.getValueTile()), int(s.getValueRows()));
+  if (f.bandTiled)
+    cpu::registerTile(f.bandPvOut, f.result, tile, f.bandPv, f.c, f.t,
+                      f.bandPvSlots.x, VW, int(s.getValueTile()),
+                      int(s.getValueRows()), std::make_pair(f.c, f.vr),
+                      {f.vg});
+  else
+    cpu::registerTile(f.bandPvOut, f.result, tile, f.bandPv, f.c, f.t, r, VW,
+                      int(s.getValueTile()), int(s.getValueRows()));
   f.bandPvOut.store_at(f.result, task).fold_storage(f.blk, 1);
   if (f.globals == 0)
     return;
