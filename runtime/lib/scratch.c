@@ -52,13 +52,17 @@ typedef struct {
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
-static void drop(cache_t *c, int s) {
-  free(header_of(c->ptr[s])->block);
+/* Takes slot s out of the cache: its pointer, still allocated. */
+static void *take(cache_t *c, int s) {
+  void *ptr = c->ptr[s];
   c->bytes -= c->size[s];
   c->ptr[s] = c->ptr[c->count - 1];
   c->size[s] = c->size[c->count - 1];
   --c->count;
+  return ptr;
 }
+
+static void drop(cache_t *c, int s) { free(header_of(take(c, s))->block); }
 
 /* At thread exit (Halide's workers exit when the thread count changes). */
 static void release_cache(void *p) {
@@ -94,14 +98,8 @@ void *attn_scratch_malloc(void *user_context, size_t size) {
       if (c->size[s] >= size && c->size[s] / 2 <= size &&
           (best < 0 || c->size[s] < c->size[best]))
         best = s;
-    if (best >= 0) {
-      void *ptr = c->ptr[best];
-      c->bytes -= c->size[best];
-      c->ptr[best] = c->ptr[c->count - 1];
-      c->size[best] = c->size[c->count - 1];
-      --c->count;
-      return ptr;
-    }
+    if (best >= 0)
+      return take(c, best);
   }
   if (size > SIZE_MAX - kHeader - kTail - 63)
     return NULL;
