@@ -25,6 +25,16 @@ void attnc::codegen::cpu::registerTile(
   H::Var accRow = accVars ? accVars->second : rowVar;
   H::Var o("o"), t("t"), in("in"), q("q"), vec("vec"), lane("lane");
   computeAt(consumer, at, atVar);
+  // An accumulator indexed by tile: the consumer's region starts on a
+  // tile boundary, so that Halide can prove each consumer tile reads one
+  // accumulator tile. Otherwise the accumulator's extent is not a constant
+  // (a tile could straddle two), and it went to the heap, allocated and
+  // freed per tile (causal P·V: 3 % of L = 1024 on Zen 5).
+  if (accVars) {
+    consumer.align_bounds(rowVar, rows);
+    if (accInner.name() != inner.name())
+      consumer.align_bounds(inner, width);
+  }
   consumer.split(inner, o, in, width, RoundUp)
       .split(rowVar, t, q, rows, RoundUp)
       .reorder(in, q, o, t)
