@@ -39,6 +39,9 @@ constexpr int32_t kMaxExtent = int32_t(1) << 30;
 struct TileShape {
   int keys = 0, rows = 0, valueRows = 0;
   bool bf16Pairs = false;
+  // attend: keys per softmax chunk (#attn.schedule key_chunk), 0 for the
+  // whole row.
+  int keyChunk = 0;
 };
 
 /// A [B, H, L, W] bf16 input as pairs along `pairOf`: f(t, l, p) or, with
@@ -79,18 +82,24 @@ struct AttendFuncs {
   // bf16 dot products: qf, kt are bf16Pairs along the head dimension, and,
   // with pvPairs, vf along keys and P·V reads probsBf16.
   bool bf16Dot = false, pvPairs = false;
+  // The softmax runs per chunk of keys (TileShape::keyChunk), merged by
+  // `state`; otherwise over the whole row, and `state` is undefined.
+  bool chunked = false;
   Halide::Func qf, kt, vf;     // inputs as f32 (K transposed: keys innermost)
   Halide::Func probsBf16;
   Halide::Func dotAcc, score;  // Q·Kᵀ accumulator, masked scaled scores
-  RowSoftmax softmax;
-  Halide::Func pvAcc, acc, out;
+  RowSoftmax softmax;          // per chunk: softmax(jl, i, kc, h, b)
+  // P·V of a chunk (register-tiled pvAcc), then `state` = (P·V, max, sum)
+  // of the chunks so far, one update per chunk (rc).
+  Halide::Func pvAcc, chunkAcc, state, out;
   Halide::Var c{"c"}, d{"d"}, i{"i"}, j{"j"}, h{"h"}, b{"b"}, r{"r"},
-      g{"g"}, kl{"kl"}, t{"t"}, p{"p"};
+      g{"g"}, kl{"kl"}, t{"t"}, p{"p"}, jl{"jl"}, kc{"kc"};
   // rd: head dim (bf16Dot: rd.x in the pair, rd.y the pair); rk: keys as
   // (lane, lane group) for max and sum; rp / rg / rb: keys of P·V (dense,
   // band row group, blocks live for a row group; with pvPairs rp and rg
   // are (element of the pair, pair) too).
-  Halide::RDom rd, rk, rp, rg, rb;
+  // rc: the chunks.
+  Halide::RDom rd, rk, rp, rg, rb, rc;
 };
 
 mlir::FailureOr<AttendFuncs> defineAttend(attn::AttendOp op, ValueTable &values,

@@ -208,6 +208,25 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   f.score = H::Func("score");
   f.score(j, i, h, b) = H::select(*allowed, s, kLowest);
 
+  // With tile.keyChunk the softmax runs per chunk of KC keys: a chunk's
+  // max, its probabilities and sum relative to that max, and its P·V,
+  // which `state` then merges into those of the chunks before it
+  // (FlashAttention's rescaling, once per chunk instead of per key tile).
+  // Only one chunk's scores and probabilities exist at a time: tile × KC
+  // floats each, which stay in L2 where tile × L ones did not (K and V of
+  // a head are L·D floats each, streamed past them). Otherwise, and for
+  // band and block masks, whose rows' keys are bounded already (a band's
+  // bounds per chunk came out loose in Halide), the whole row is one chunk
+  // (kc = 0) and there is nothing to merge.
+  f.chunked = tile.keyChunk > 0 && !isBlock && !isBand;
+  bool chunked = f.chunked;
+  H::Expr KC = chunked ? H::Expr(tile.keyChunk) : Lp;
+  H::Expr chunks = chunked ? (Lp + KC - 1) / KC : H::Expr(1);
+  H::Var jl = f.jl, kc = f.kc;
+  H::Expr chunkStart = kc * KC;
+  H::Func chunkScore("chunk_score");
+  chunkScore(jl, i, kc, h, b) = f.score(chunkStart + jl, i, h, b);
+
   // Row max and row sum run over `lanes` key lanes (the schedule rfactors
   // them), never across rows. A band keeps whole lane groups that touch
   // it (the mask still rejects the keys of a group outside it).
@@ -225,11 +244,13 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
       return failure();
     f.rk.where(*liveBlock);
   } else {
-    f.rk = H::RDom(0, lanes, 0, Lp / lanes, "rk");
+    f.rk = H::RDom(0, lanes, 0, KC / lanes, "rk");
     candidate = f.rk.y * lanes + f.rk.x;
+    if (chunked)
+      f.rk.where(chunkStart + f.rk.y * lanes < Lp);
   }
   if (isBand) {
-    H::Expr groupLo = f.rk.y * lanes;
+    H::Expr groupLo = chunkStart + f.rk.y * lanes;
     f.rk.where(meetsBand(groupLo, groupLo + (lanes - 1), i, i, bandLo, bandHi));
   }
   f.rb = H::RDom(0, S, 0, (Lk + S - 1) / S, "rb");
@@ -246,8 +267,10 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   }
   // Block-sparse rows skip the exponentials of dead blocks (most of a
   // BigBird row); a band's probabilities are bounded by the tile already.
-  f.softmax = rowSoftmax(f.score, f.rk, candidate, j, i, h, b, "row",
+  f.softmax = rowSoftmax(chunkScore, f.rk, candidate, jl, {i, kc, h, b},
+                         chunked ? "chunk" : "row",
                          /*probsOverVisited=*/isBlock);
+  H::Func probs = f.softmax.probs;
 
   // P·V. For a band or block mask it is indexed by row group g (VR rows
   // r): the keys the group can see — [g·VR + lo, g·VR + VR − 1 + hi], or
@@ -258,21 +281,26 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   // With bf16 dot products a dense or band P·V multiplies pairs of keys:
   // the probabilities rounded to bf16 (8 significant bits, as
   // FlashAttention's P on tensor cores) times V (bf16 like q and k) paired
-  // along keys. Lp is a whole number of KB-blocks, so pairs never straddle
-  // its end. Block P·V stays f32 (its reduction is per key block).
+  // along keys. Chunks and Lp are whole numbers of KB-blocks, so pairs
+  // never straddle their ends. Block P·V stays f32 (its reduction is per
+  // key block).
   f.pvPairs = f.bf16Dot && !pvBlocks;
   if (f.pvPairs) {
     f.vf = bf16Pairs(v, "v_pairs", t, c, p, /*pairOfPositions=*/true);
     f.probsBf16 = H::Func("probs_bf16");
-    f.probsBf16(j, i, h, b) =
-        H::cast(H::BFloat(16), f.softmax.probs(j, i, h, b));
+    f.probsBf16(jl, i, kc, h, b) =
+        H::cast(H::BFloat(16), probs(jl, i, kc, h, b));
   } else {
     f.vf = clampedF32(v, "v_f32", c, j);
   }
-  // The keys of a dense (rp) or band (rg) P·V: [0, Lp), or with pairs
-  // (element of the pair, pair).
+  // The keys of a chunk's dense (rp) or band (rg) P·V: [0, KC) before Lp,
+  // or with pairs (element of the pair, pair).
   auto pvKeys = [&](const char *name) {
-    return f.pvPairs ? H::RDom(0, 2, 0, Lp / 2, name) : H::RDom(0, Lp, name);
+    H::RDom keys = f.pvPairs ? H::RDom(0, 2, 0, KC / 2, name)
+                             : H::RDom(0, KC, name);
+    if (chunked)
+      keys.where(chunkStart + (f.pvPairs ? 2 * keys.y : H::Expr(keys.x)) < Lp);
+    return keys;
   };
   f.rp = pvKeys("rp");
   f.rg = pvKeys("rg");
@@ -280,32 +308,56 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   // of a block (rb: key rb.y·S + rb.x) or an element of a pair of keys.
   auto weighted = [&](H::RDom keys, H::Expr row) {
     if (f.pvPairs)
-      return H::cast<float>(f.probsBf16(2 * keys.y + keys.x, row, h, b)) *
-             H::cast<float>(f.vf(keys.x, c, keys.y, h, b));
+      return H::cast<float>(f.probsBf16(2 * keys.y + keys.x, row, kc, h, b)) *
+             H::cast<float>(f.vf(keys.x, c, kc * (KC / 2) + keys.y, h, b));
     H::Expr key = pvBlocks ? keys.y * S + keys.x : H::Expr(keys.x);
-    return f.softmax.probs(key, row, h, b) * f.vf(c, key, h, b);
+    return probs(key, row, kc, h, b) * f.vf(c, chunkStart + key, h, b);
   };
   f.pvAcc = H::Func("pv");
-  f.acc = H::Func("acc");
+  f.chunkAcc = H::Func(chunked ? "chunk_pv" : "acc");
   if (isBand || pvBlocks) {
     f.pv = isBand ? AttendFuncs::PV::BandTiled : AttendFuncs::PV::BlockTiled;
     if (isBand) {
-      H::Expr first = f.pvPairs ? 2 * f.rg.y : H::Expr(f.rg.x);
+      H::Expr first = chunkStart + (f.pvPairs ? 2 * f.rg.y : H::Expr(f.rg.x));
       H::Expr last = f.pvPairs ? first + 1 : first;
       f.rg.where(
           meetsBand(first, last, g * VR, g * VR + (VR - 1), bandLo, bandHi));
     }
-    f.pvAcc(c, r, g, h, b) = 0.0f;
-    f.pvAcc(c, r, g, h, b) += weighted(isBand ? f.rg : f.rb, g * VR + r);
-    f.acc(c, i, h, b) = f.pvAcc(c, i % VR, i / VR, h, b);
+    f.pvAcc(c, r, g, kc, h, b) = 0.0f;
+    f.pvAcc(c, r, g, kc, h, b) += weighted(isBand ? f.rg : f.rb, g * VR + r);
+    f.chunkAcc(c, i, kc, h, b) = f.pvAcc(c, i % VR, i / VR, kc, h, b);
   } else {
     f.pv = AttendFuncs::PV::Dense;
-    f.pvAcc(c, i, h, b) = 0.0f;
-    f.pvAcc(c, i, h, b) += weighted(f.rp, i);
-    f.acc(c, i, h, b) = f.pvAcc(c, i, h, b);
+    f.pvAcc(c, i, kc, h, b) = 0.0f;
+    f.pvAcc(c, i, kc, h, b) += weighted(f.rp, i);
+    f.chunkAcc(c, i, kc, h, b) = f.pvAcc(c, i, kc, h, b);
   }
+
   f.out = H::Func("attend");
-  f.out(c, i, h, b) = normalized(f.acc(c, i, h, b), f.softmax.rowSum(i, h, b),
-                                 resultType(op));
+  if (!chunked) {
+    f.out(c, i, h, b) = normalized(f.chunkAcc(c, i, 0, h, b),
+                                   f.softmax.rowSum(i, 0, h, b), resultType(op));
+    return f;
+  }
+  // Merging a chunk (P·V, max cm, sum cs) into the state (acc, m, l):
+  // both rescale to the larger max, so one of the two factors is 1 and the
+  // other exp(lower − higher) (0 while either max is kLowest, i.e. no key
+  // allowed yet). A NaN reaches acc and l through the products.
+  f.rc = H::RDom(0, chunks, "rc");
+  f.state = H::Func("state");
+  f.state(c, i, h, b) = {0.0f, kLowest, 0.0f};
+  H::Expr acc = f.state(c, i, h, b)[0], m = f.state(c, i, h, b)[1],
+          l = f.state(c, i, h, b)[2];
+  H::Expr cm = f.softmax.rowMax(i, f.rc, h, b);
+  H::Expr cs = f.softmax.rowSum(i, f.rc, h, b);
+  H::Expr keepOld = m >= cm;
+  H::Expr e = softmaxWeight(H::min(m, cm), H::max(m, cm));
+  H::Expr oldScale = H::select(keepOld, 1.0f, e);
+  H::Expr chunkScale = H::select(keepOld, e, 1.0f);
+  f.state(c, i, h, b) = {
+      acc * oldScale + f.chunkAcc(c, i, f.rc, h, b) * chunkScale,
+      H::max(m, cm), l * oldScale + cs * chunkScale};
+  f.out(c, i, h, b) = normalized(f.state(c, i, h, b)[0],
+                                 f.state(c, i, h, b)[2], resultType(op));
   return f;
 }

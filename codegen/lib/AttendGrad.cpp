@@ -98,7 +98,7 @@ attnc::codegen::defineAttendGrad(attn::AttendGradOp op, ValueTable &values,
     f.rk.where(meetsBand(groupLo, groupLo + (lanes - 1), i, i, bandLo, bandHi));
   }
   H::Expr key = f.rk.y * lanes + f.rk.x;
-  f.softmax = rowSoftmax(f.score, f.rk, key, j, i, h, b, "row");
+  f.softmax = rowSoftmax(f.score, f.rk, key, j, {i, h, b}, "row");
   f.invSum = H::Func("inv_sum");
   H::Expr sum = f.softmax.rowSum(i, h, b);
   f.invSum(i, h, b) = H::select(sum == 0.0f, 0.0f, 1.0f / sum);

@@ -127,16 +127,41 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target,
                                   "AVX512-BF16, which target '"
                                << target.name()
                                << "' lacks (add +avx512_bf16)";
-        auto f = defineAttend(a, values, int(s->getVectorWidth()),
-                              {int(s->getKeyTile()), int(s->getRegisterRows()),
-                               int(s->getValueRows()), s->getBf16Dot()});
+        TileShape tile{int(s->getKeyTile()), int(s->getRegisterRows()),
+                       int(s->getValueRows()), s->getBf16Dot()};
+        auto f = defineAttend(a, values, int(s->getVectorWidth()), tile);
         if (failed(f))
           return failure();
-        cpu::scheduleAttend(*f, *s);
         TensorValue q = values.tensors.lookup(a.getQ());
+        TensorValue k = values.tensors.lookup(a.getK());
         TensorValue v = values.tensors.lookup(a.getV());
-        return single(f->out, {q.shape[0], q.shape[1], q.shape[2], v.shape[3]},
-                      resultType(a));
+        std::vector<H::Expr> shape{q.shape[0], q.shape[1], q.shape[2],
+                                   v.shape[3]};
+        FailureOr<AttendFuncs> chunked = failure();
+        if (int64_t kc = s->getKeyChunk()) {
+          tile.keyChunk = int(kc);
+          chunked = defineAttend(a, values, int(s->getVectorWidth()), tile);
+          if (failed(chunked))
+            return failure();
+        }
+        if (failed(chunked) || !chunked->chunked) {
+          cpu::scheduleAttend(*f, *s);
+          return single(f->out, shape, resultType(a));
+        }
+        // Both forms, one per call: keys beyond two chunks take the
+        // chunked softmax, shorter rows the whole-row one (a single chunk
+        // cost 3 % more: its merge pass). Each tile computes only the
+        // form its specialisation selects.
+        H::Expr longRows = k.shape[2] > 2 * int(s->getKeyChunk());
+        H::Func out("attend_by_length");
+        out(f->c, f->i, f->h, f->b) =
+            H::select(longRows, chunked->out(f->c, f->i, f->h, f->b),
+                      f->out(f->c, f->i, f->h, f->b));
+        cpu::attendTileLoops(out, f->c, f->i, f->h, f->b, *s);
+        out.specialize(longRows);
+        cpu::scheduleAttend(*f, *s, out);
+        cpu::scheduleAttend(*chunked, *s, out);
+        return single(out, shape, resultType(a));
       })
       .Case([&](attn::AttendGradOp a) -> Results {
         auto s = needSchedule(a);

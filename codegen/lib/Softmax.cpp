@@ -5,23 +5,29 @@ using namespace attnc::codegen;
 namespace H = Halide;
 
 RowSoftmax attnc::codegen::rowSoftmax(H::Func score, H::RDom over,
-                                      H::Expr candidate, H::Var w, H::Var i,
-                                      H::Var h, H::Var b,
+                                      H::Expr candidate, H::Var w,
+                                      const std::vector<H::Var> &row,
                                       const std::string &name,
                                       bool probsOverVisited) {
   RowSoftmax s{H::Func(name + "_max"), H::Func(name + "_p"),
                H::Func(name + "_sum")};
-  s.rowMax(i, h, b) = kLowest;
-  s.rowMax(i, h, b) = H::max(s.rowMax(i, h, b), score(candidate, i, h, b));
+  std::vector<H::Expr> at(row.begin(), row.end());
+  auto with = [&](H::Expr first) {
+    std::vector<H::Expr> args{first};
+    args.insert(args.end(), at.begin(), at.end());
+    return args;
+  };
+  s.rowMax(at) = kLowest;
+  s.rowMax(at) = H::max(s.rowMax(at), score(with(candidate)));
   if (probsOverVisited) {
-    s.probs(w, i, h, b) = 0.0f;
-    s.probs(candidate, i, h, b) =
-        softmaxWeight(score(candidate, i, h, b), s.rowMax(i, h, b));
+    s.probs(with(w)) = 0.0f;
+    s.probs(with(candidate)) =
+        softmaxWeight(score(with(candidate)), s.rowMax(at));
   } else {
-    s.probs(w, i, h, b) = softmaxWeight(score(w, i, h, b), s.rowMax(i, h, b));
+    s.probs(with(w)) = softmaxWeight(score(with(w)), s.rowMax(at));
   }
-  s.rowSum(i, h, b) = 0.0f;
-  s.rowSum(i, h, b) += s.probs(candidate, i, h, b);
+  s.rowSum(at) = 0.0f;
+  s.rowSum(at) += s.probs(with(candidate));
   return s;
 }
 

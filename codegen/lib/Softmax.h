@@ -17,6 +17,7 @@
 
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace attnc {
 namespace codegen {
@@ -32,16 +33,16 @@ struct RowSoftmax {
 /// (kLowest), NaN for a NaN score. The one definition every softmax uses.
 Halide::Expr softmaxWeight(Halide::Expr score, Halide::Expr rowMax);
 
-/// `score(w, i, h, b)` over candidates w of row (i, h, b); `over` visits
+/// `score(w, row...)` over candidates w of a row (e.g. i, h, b); `over` visits
 /// the candidates of a row (it may carry predicates that skip dead ones)
 /// and `candidate` is the w it stands for. With `probsOverVisited`, the
 /// probabilities are 0 and then computed over `over` only (an update): the
 /// exponentials of the candidates `over` skips are not evaluated, at the
 /// price of a store of 0 for each — worth it when most are skipped.
 RowSoftmax rowSoftmax(Halide::Func score, Halide::RDom over,
-                      Halide::Expr candidate, Halide::Var w, Halide::Var i,
-                      Halide::Var h, Halide::Var b, const std::string &name,
-                      bool probsOverVisited = false);
+                      Halide::Expr candidate, Halide::Var w,
+                      const std::vector<Halide::Var> &row,
+                      const std::string &name, bool probsOverVisited = false);
 
 /// acc / sum, or 0 for a row with no allowed candidate, as `type` (NaN
 /// stays NaN).

@@ -290,7 +290,7 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values,
                     globalScore(globalAt(gc), i, f.gDot(gc, i, h, b)));
     }
     f.taps = H::RDom(0, taps + G, "win_r");
-    f.softmax = rowSoftmax(f.score, f.taps, f.taps.x, w, i, h, b, "win");
+    f.softmax = rowSoftmax(f.score, f.taps, f.taps.x, w, {i, h, b}, "win");
     H::Expr r = f.taps.x;
     H::Expr value = f.vf(c, tap(H::min(r, taps - 1), i), h, b);
     if (G > 0)
@@ -319,7 +319,7 @@ attnc::codegen::defineWindowed(attn::WindowedAttendOp op, ValueTable &values,
     f.gscore(j, gi, h, b) = f.gqk(j, gi, h, b) * scale;
     f.keys = H::RDom(0, Lk, "keys");
     f.denseSoftmax =
-        rowSoftmax(f.gscore, f.keys, f.keys.x, j, gi, h, b, "global");
+        rowSoftmax(f.gscore, f.keys, f.keys.x, j, {gi, h, b}, "global");
     f.gPv(c, gi, h, b) = 0.0f;
     f.gPv(c, gi, h, b) +=
         f.denseSoftmax.probs(f.keys, gi, h, b) * f.vAll(c, f.keys, h, b);

@@ -137,7 +137,8 @@ LogicalResult
 ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                      int64_t vectorWidth, int64_t tileQueries,
                      int64_t registerRows, int64_t keyTile,
-                     int64_t valueTile, int64_t valueRows, bool bf16Dot) {
+                     int64_t valueTile, int64_t valueRows, bool bf16Dot,
+                     int64_t keyChunk) {
   if (vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16)
     return emitError() << "vector width " << vectorWidth
                        << " is not 4 (SSE), 8 (AVX2) or 16 (AVX-512) f32 lanes";
@@ -164,6 +165,13 @@ ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "bf16 dot products need the vector width 16 "
                           "(AVX-512), not "
                        << vectorWidth;
+  // A chunk is whole key tiles (and whole bf16 pairs of keys); more than
+  // 2^20 keys per chunk would never be taken (sequences are < 2^30).
+  if (keyChunk != 0 && (keyChunk < keyTile || keyChunk % keyTile != 0 ||
+                        keyChunk % 2 != 0 || keyChunk > (1 << 20)))
+    return emitError() << "key chunk " << keyChunk
+                       << " is not 0 or an even multiple of the key tile "
+                       << keyTile << " up to 2^20";
   return success();
 }
 

@@ -39,6 +39,16 @@
 //    Two threads: B·H = 8, L = 2048 / 4096, full 1.95× / 2.04× and causal
 //    1.95× / 1.99× over one (1.56-1.82× / 1.73-1.85× before): each row of
 //    probabilities is read once per P·V tile, not twice.
+//  - attend's key_chunk (without a band or block mask, which bound a
+//    tile's keys already): 1024. The whole-row softmax keeps a tile's
+//    scores and probabilities, 48 × L floats each (768 KiB each at
+//    L = 4096), which with K and V overflow a 1 MiB L2 past L = 2048;
+//    chunks of 1024 keys keep them in it. Zen 5, one thread, [1, 8, L, 64],
+//    best of 3, whole rows against chunks of 1024 / 512 / 256: L = 4096
+//    192.7 ms against 163.9 / 166.6 / 174.9; L = 2048 41.2 against 41.8
+//    (two chunks) / 42.3 / 43.7, and one chunk with its merge pass costs
+//    3 % at L = 1024. So a kernel holds both forms and takes the chunks
+//    only beyond 2 × key_chunk keys (KernelBuilder).
 //  - hash_bucket's projection is a matmul (positions × N/2) with the
 //    attend rule's register tile, positions along the vector.
 //  - chunked_attend (LSH) tiles are its chunks; its scores run queries
@@ -76,6 +86,7 @@ constexpr int64_t kWindowedTileQueries = 64;
 constexpr int64_t kVectorsPerRegisterTile = 2;
 constexpr int64_t kWindowTapsPerRegisterTile = 4;
 constexpr int64_t kWideValueVectors = 4, kWideValueRows = 6;
+constexpr int64_t kKeyChunk = 1024;
 
 /// bf16 q and k on a CPU with AVX512-BF16: the matmuls take vdpbf16ps,
 /// which does twice an FMA's work per instruction at the same rate
@@ -89,6 +100,14 @@ bool bf16Dot(Operation *op, const TargetInfo &target) {
          bf16(attend.getQ()) && bf16(attend.getK());
 }
 
+/// A band or block mask (attn-analyze-masks) bounds the keys each tile
+/// visits already; attend chunks the keys of the others.
+bool boundsKeys(Operation *op) {
+  auto mask = op->getAttrOfType<MaskAttr>(kMaskAttrName);
+  return mask && (mask.getKind() == MaskKind::band ||
+                  mask.getKind() == MaskKind::block);
+}
+
 /// The x86 schedule family: one rule for SSE, AVX2 and AVX-512, scaled by
 /// the register file. (A CUDA family would sit beside it.)
 ScheduleAttr cpuSchedule(MLIRContext *ctx, Operation *op,
@@ -100,7 +119,7 @@ ScheduleAttr cpuSchedule(MLIRContext *ctx, Operation *op,
                        ? 2 * kWindowTapsPerRegisterTile
                        : kWindowTapsPerRegisterTile;
     return ScheduleAttr::get(ctx, lanes, kWindowedTileQueries, taps, keyTile,
-                             keyTile, taps, false);
+                             keyTile, taps, false, 0);
   }
   bool wide = target.vectorRegisters() >= 32;
   int64_t rows = wide ? 8 : 6;
@@ -112,14 +131,15 @@ ScheduleAttr cpuSchedule(MLIRContext *ctx, Operation *op,
                          : 0;
   if (chunk)
     return ScheduleAttr::get(ctx, lanes, std::min<int64_t>(chunk, 4096), rows,
-                             keyTile, keyTile, rows, false);
+                             keyTile, keyTile, rows, false, 0);
+  int64_t keyChunk = isa<AttendOp>(op) && !boundsKeys(op) ? kKeyChunk : 0;
   if (isa<AttendOp>(op) && wide)
     return ScheduleAttr::get(ctx, lanes, kAttendTileQueries, kWideValueRows,
                              kWideValueVectors * lanes,
                              kWideValueVectors * lanes, kWideValueRows,
-                             bf16Dot(op, target));
+                             bf16Dot(op, target), keyChunk);
   return ScheduleAttr::get(ctx, lanes, kAttendTileQueries, rows, keyTile,
-                           keyTile, rows, false);
+                           keyTile, rows, false, keyChunk);
 }
 
 constexpr int64_t kGpuWarps = 4;

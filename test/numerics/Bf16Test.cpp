@@ -27,6 +27,7 @@ namespace {
 
 constexpr int64_t B = 2, H = 3, L = 77, S = 83, D = 37, E = 20;
 constexpr int64_t NB = (L + 31) / 32;
+constexpr int64_t kLongKeys = 2300; // > 2 key chunks of 1024
 constexpr const char *kBf16Target = "x86-64-v4+avx512_bf16";
 constexpr const char *kV3Target = "x86-64-v3";
 
@@ -40,8 +41,9 @@ struct Bf16Tensor {
   }
 };
 
-Bf16Tensor randomBf16(std::mt19937 &rng, std::vector<int64_t> shape) {
-  Bf16Tensor t{random(rng, std::move(shape)), {}};
+Bf16Tensor randomBf16(std::mt19937 &rng, std::vector<int64_t> shape,
+                      float scale = 1.0f) {
+  Bf16Tensor t{random(rng, std::move(shape), scale), {}};
   for (float &x : t.values.data) {
     t.bits.push_back(ref::bf16Bits(x));
     x = float(ref::fromBf16Bits(t.bits.back()));
@@ -82,13 +84,18 @@ struct Case {
   const char *name;
   std::function<int(Tensor &)> run; // the output as f32
   std::function<Tensor()> reference;
+  const char *kernel = nullptr; // the kernel it runs, if not `name`
 };
 
 std::vector<Case> cases() {
   static std::mt19937 rng(11);
   static Bf16Tensor q = randomBf16(rng, {B, H, L, D}), k = randomBf16(rng, {B, H, S, D}),
                     v = randomBf16(rng, {B, H, S, E}), kl = randomBf16(rng, {B, H, L, D}),
-                    vl = randomBf16(rng, {B, H, L, D});
+                    vl = randomBf16(rng, {B, H, L, D}),
+                    // Logits of about ±4: peaked rows, which a wrong
+                    // rescaling of a chunk would move by far more than 1e-2.
+                    kLong = randomBf16(rng, {B, H, kLongKeys, D}, 12.0f),
+                    vLong = randomBf16(rng, {B, H, kLongKeys, E});
   static std::vector<int32_t> layout = [] {
     std::vector<int32_t> l(size_t(H * NB * NB));
     for (size_t n = 0; n < l.size(); ++n)
@@ -101,6 +108,13 @@ std::vector<Case> cases() {
       {"bf16_full",
        [](Tensor &out) { return runBf16Out(bf16_full, {B, H, L, E}, out, q, k, v); },
        [=] { return ref::attend(q.values, k.values, v.values, scale); }},
+      // More than two chunks of keys: the chunked softmax on bf16 pairs.
+      {"bf16_full_long_keys",
+       [](Tensor &out) {
+         return runBf16Out(bf16_full, {B, H, L, E}, out, q, kLong, vLong);
+       },
+       [=] { return ref::attend(q.values, kLong.values, vLong.values, scale); },
+       "bf16_full"},
       {"bf16_causal",
        [](Tensor &out) { return runBf16Out(bf16_causal, {B, H, L, D}, out, q, kl, vl); },
        [=] {
@@ -143,7 +157,7 @@ protected:
 
 TEST_F(Bf16, PicksTheBf16VariantExactlyWhereTheCpuHasAvx512Bf16) {
   for (const Case &c : cases()) {
-    const char *selected = attn_selected_target(c.name);
+    const char *selected = attn_selected_target(c.kernel ? c.kernel : c.name);
     if (!cpuHasBf16() && !cpuHasAvx2()) {
       EXPECT_EQ(selected, nullptr) << c.name;
       continue;

@@ -256,6 +256,60 @@ INSTANTIATE_TEST_SUITE_P(RaggedShapes, Numerics,
                                            Shape{100, 64}, Shape{1000, 64}),
                          shapeName);
 
+// More than two chunks of keys (#attn.schedule key_chunk = 1024 on every
+// x86 target): the kernels take the chunked softmax, whose per-chunk
+// maxima and sums are merged by rescaling. Few queries keep the reference
+// cheap; S is ragged (the last chunk is partial and padded).
+class LongKeys : public ::testing::Test {
+protected:
+  std::mt19937 rng{77};
+  static constexpr int64_t Lq = 61, S = 2111, D = 64, E = 24;
+};
+
+TEST_F(LongKeys, FullCrossAttention) {
+  Tensor q = random(rng, {B, H, Lq, D}), k = random(rng, {B, H, S, D});
+  Tensor v = random(rng, {B, H, S, E}), out({B, H, Lq, E});
+  attn_tensor tq = view(q), tk = view(k), tv = view(v), to = view(out);
+  EXPECT_KERNEL_OK(full_attention(&tq, &tk, &tv, &to));
+  EXPECT_LE(ref::maxAbsDiff(out, ref::attend(q, k, v, 0.125)), kTolerance);
+}
+
+TEST_F(LongKeys, HugeLogitsStayFinite) {
+  // Each chunk's max differs from the row's by up to ~1e4: the merge must
+  // rescale without overflow (see Numerics.HugeLogitsStayFinite for 4e-3).
+  Tensor q = random(rng, {B, H, Lq, D}, 50.0f), k = random(rng, {B, H, S, D}, 50.0f);
+  Tensor v = random(rng, {B, H, S, E}), out({B, H, Lq, E});
+  attn_tensor tq = view(q), tk = view(k), tv = view(v), to = view(out);
+  EXPECT_KERNEL_OK(full_attention(&tq, &tk, &tv, &to));
+  for (float x : out.data)
+    ASSERT_TRUE(std::isfinite(x));
+  EXPECT_LE(ref::maxAbsDiff(out, ref::attend(q, k, v, 0.125)), 4e-3);
+}
+
+TEST_F(LongKeys, DeadChunksFirstLastAndWhole) {
+  // late_keys: row i sees keys from 1100 + 10 i. Row 0's first chunk is
+  // dead; rows from 93 on see only the last chunk; rows from 102 on see
+  // nothing and come out as zeros. sparse_rows: keys up to i + 1, so
+  // every chunk after the first is dead.
+  int64_t L = 110;
+  Tensor q = random(rng, {B, H, L, D}), k = random(rng, {B, H, S, D});
+  Tensor v = random(rng, {B, H, S, E}), out({B, H, L, E}, 99.0f);
+  attn_tensor tq = view(q), tk = view(k), tv = view(v), to = view(out);
+  EXPECT_KERNEL_OK(late_keys(&tq, &tk, &tv, &to));
+  auto late = [](int64_t, int64_t, int64_t i, int64_t j) { return j >= 1100 + 10 * i; };
+  EXPECT_LE(ref::maxAbsDiff(out, ref::attend(q, k, v, 0.125, late)), kTolerance);
+  for (int64_t e = 0; e < E; ++e)
+    ASSERT_EQ(out.at({1, 2, L - 1, e}), 0.0f);
+
+  Tensor sparse({B, H, L, E}, 99.0f);
+  attn_tensor ts = view(sparse);
+  EXPECT_KERNEL_OK(sparse_rows(&tq, &tk, &tv, &ts));
+  auto early = [](int64_t, int64_t h, int64_t i, int64_t j) {
+    return i % 3 != 0 && (j + h) % 2 == 0 && j <= i + 1;
+  };
+  EXPECT_LE(ref::maxAbsDiff(sparse, ref::attend(q, k, v, 0.5, early)), kTolerance);
+}
+
 TEST(Layouts, StridedInputsAreHonoured) {
   // q stored as [B, L, H, D] (heads interleaved) and passed with strides.
   std::mt19937 rng(7);

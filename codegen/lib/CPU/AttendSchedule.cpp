@@ -40,23 +40,39 @@ std::pair<H::RVar, std::optional<H::RVar>> reductionSteps(H::RDom r,
 
 } // namespace
 
-void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
-  const int VW = int(s.getVectorWidth()), KB = int(s.getKeyTile()),
-            QR = int(s.getRegisterRows()), VT = int(s.getValueTile()),
-            VR = int(s.getValueRows());
-  H::Var c = f.c, i = f.i, j = f.j, h = f.h, b = f.b;
+void attnc::codegen::cpu::attendTileLoops(H::Func owner, H::Var c, H::Var i,
+                                           H::Var h, H::Var b,
+                                           attn::ScheduleAttr s) {
   H::Var io("io"), ii("ii"), bh("bh");
-  auto RoundUp = H::TailStrategy::RoundUp;
-  f.out.compute_root()
+  owner.compute_root()
       .split(i, io, ii, int(s.getTileQueries()), H::TailStrategy::GuardWithIf)
       .reorder(c, ii, io, h, b)
       .fuse(h, b, bh)
       .parallel(bh)
-      .vectorize(c, VW, H::TailStrategy::GuardWithIf);
+      .vectorize(c, int(s.getVectorWidth()), H::TailStrategy::GuardWithIf);
   // Query tiles in parallel too, nested inside heads: with B·H = 1 they
   // are all the parallelism there is, and K transposed (per head, O(L·D))
   // stays shared by the head's tiles.
-  f.out.parallel(io);
+  owner.parallel(io);
+}
+
+void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s,
+                                         std::optional<H::Func> tileOwner) {
+  const int VW = int(s.getVectorWidth()), KB = int(s.getKeyTile()),
+            QR = int(s.getRegisterRows()), VT = int(s.getValueTile()),
+            VR = int(s.getValueRows());
+  H::Var c = f.c, i = f.i, j = f.j, h = f.h, b = f.b;
+  H::Var io("io"), bh("bh");
+  auto RoundUp = H::TailStrategy::RoundUp;
+  // `loops` owns the loops over heads (bh) and query tiles (io): the
+  // output, or the Func that picks between two forms of it per tile.
+  H::Func loops = f.out;
+  if (tileOwner) {
+    loops = *tileOwner;
+    f.out.compute_at(loops, io).vectorize(c, VW, H::TailStrategy::GuardWithIf);
+  } else {
+    attendTileLoops(f.out, c, i, h, b, s);
+  }
   // Queries innermost in memory: the Q·Kᵀ register tile broadcasts one
   // value of each of its rows per step, which are then adjacent floats at
   // one base address. Row-major, each row needs its own pointer, and eight
@@ -64,25 +80,36 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
   // in vector registers, competing with the FMAs). bf16 pairs are stored
   // (element, query, pair) by their definition: the same adjacency.
   if (f.bf16Dot) {
-    transposeInBlocks(f.kt.compute_at(f.out, bh).bound(f.t, 0, 2).unroll(f.t),
+    transposeInBlocks(f.kt.compute_at(loops, bh).bound(f.t, 0, 2).unroll(f.t),
                       j, f.p, VW);
-    f.qf.compute_at(f.out, io).bound(f.t, 0, 2).unroll(f.t);
+    f.qf.compute_at(loops, io).bound(f.t, 0, 2).unroll(f.t);
   } else {
-    transposeInBlocks(f.kt.compute_at(f.out, bh), j, f.d, VW);
-    transposeInBlocks(f.qf.compute_at(f.out, io).reorder_storage(i, f.d), i,
+    transposeInBlocks(f.kt.compute_at(loops, bh), j, f.d, VW);
+    transposeInBlocks(f.qf.compute_at(loops, io).reorder_storage(i, f.d), i,
                       f.d, VW);
   }
   if (f.pvPairs)
-    f.vf.compute_at(f.out, bh).bound(f.t, 0, 2).unroll(f.t).vectorize(c, VW, RoundUp);
+    f.vf.compute_at(loops, bh).bound(f.t, 0, 2).unroll(f.t).vectorize(c, VW, RoundUp);
   else
-    f.vf.compute_at(f.out, bh).vectorize(c, VW, RoundUp);
+    f.vf.compute_at(loops, bh).vectorize(c, VW, RoundUp);
+
+  // The chunks' merge, chunk by chunk: everything of a chunk (its scores,
+  // softmax and P·V) is computed inside this loop.
+  H::Func at = loops;
+  H::VarOrRVar atv = io;
+  if (f.state.defined()) {
+  f.state.compute_at(loops, io).vectorize(c, VW, RoundUp);
+  f.state.update().reorder(c, i, f.rc).vectorize(c, VW, RoundUp);
+  at = f.state;
+  atv = f.rc.x;
+  }
 
   auto [dStep, dPair] = reductionSteps(f.rd, f.bf16Dot);
   if (f.qk == AttendFuncs::QK::BlockTiled)
-    registerTile(f.score, f.out, io, f.dotAcc, j, i, dStep, VW, KB, QR,
+    registerTile(f.score, at, atv, f.dotAcc, j, i, dStep, VW, KB, QR,
                  std::make_pair(f.kl, f.r), {H::Var("jb"), f.g}, dPair);
   else
-    registerTile(f.score, f.out, io, f.dotAcc, j, i, dStep, VW, KB, QR,
+    registerTile(f.score, at, atv, f.dotAcc, j, i, dStep, VW, KB, QR,
                  std::nullopt, {}, dPair);
 
   RowSoftmax &sm = f.softmax;
@@ -91,33 +118,35 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s) {
   std::optional<H::RVar> blocks;
   if (f.rk.dimensions() == 3)
     blocks = f.rk.z;
-  scheduleLaneReduction(sm.rowMax, f.rk.x, f.rk.y, f.out, io, i, h, b, blocks);
-  sm.probs.compute_at(f.out, io).vectorize(j, VW, RoundUp);
+  scheduleLaneReduction(sm.rowMax, f.rk.x, f.rk.y, at, atv, i, h, b,
+                        blocks);
+  sm.probs.compute_at(H::LoopLevel(at, atv)).vectorize(f.jl, VW, RoundUp);
   // Lanes rk.x of a group write keys rk.y·lanes + rk.x: distinct keys,
   // which Halide cannot prove of the sum.
   if (sm.probs.has_update_definition())
     sm.probs.update().allow_race_conditions().vectorize(f.rk.x);
-  scheduleLaneReduction(sm.rowSum, f.rk.x, f.rk.y, f.out, io, i, h, b, blocks);
-  // P·V on bf16 pairs: the tile's probabilities rounded once
+  scheduleLaneReduction(sm.rowSum, f.rk.x, f.rk.y, at, atv, i, h, b,
+                        blocks);
+  // P·V on bf16 pairs: the chunk's probabilities rounded once
   // (vcvtneps2bf16), each then read by a whole row of value vectors.
   if (f.pvPairs)
-    f.probsBf16.compute_at(f.out, io).vectorize(j, VW, RoundUp);
+    f.probsBf16.compute_at(H::LoopLevel(at, atv)).vectorize(f.jl, VW, RoundUp);
 
   switch (f.pv) {
   case AttendFuncs::PV::BandTiled: {
     auto [key, pair] = reductionSteps(f.rg, f.pvPairs);
-    registerTile(f.acc, f.out, io, f.pvAcc, c, i, key, VW, VT, VR,
+    registerTile(f.chunkAcc, at, atv, f.pvAcc, c, i, key, VW, VT, VR,
                  std::make_pair(c, f.r), {f.g}, pair);
     break;
   }
   case AttendFuncs::PV::BlockTiled:
     // The liveness test runs once per key block and row group.
-    registerTile(f.acc, f.out, io, f.pvAcc, c, i, f.rb.x, VW, VT, VR,
-                 std::make_pair(c, f.r), {f.rb.y, f.g});
+    registerTile(f.chunkAcc, at, atv, f.pvAcc, c, i, f.rb.x, VW, VT,
+                 VR, std::make_pair(c, f.r), {f.rb.y, f.g});
     break;
   case AttendFuncs::PV::Dense: {
     auto [key, pair] = reductionSteps(f.rp, f.pvPairs);
-    registerTile(f.acc, f.out, io, f.pvAcc, c, i, key, VW, VT, VR,
+    registerTile(f.chunkAcc, at, atv, f.pvAcc, c, i, key, VW, VT, VR,
                  std::nullopt, {}, pair);
     break;
   }

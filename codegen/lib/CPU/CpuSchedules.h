@@ -20,7 +20,14 @@ namespace cpu {
 /// four AVX-512 or eight AVX2 vectors (two passes).
 constexpr int kValueVectorsPerRow = 4;
 
-void scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s);
+/// The loops attend's tiles run in: compute_root, parallel over heads
+/// (bh) and tiles of queries (io) inside them, c vectorised.
+void attendTileLoops(Halide::Func owner, Halide::Var c, Halide::Var i,
+                     Halide::Var h, Halide::Var b, attn::ScheduleAttr s);
+/// `tileOwner`: a Func whose attendTileLoops the output is computed in
+/// (one tile at a time) instead of its own.
+void scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s,
+                    std::optional<Halide::Func> tileOwner = std::nullopt);
 void scheduleAttendGrad(AttendGradFuncs &f, attn::ScheduleAttr s);
 void scheduleWindowed(WindowedFuncs &f, attn::ScheduleAttr s);
 void scheduleDense(DenseFuncs &f, int lanes);

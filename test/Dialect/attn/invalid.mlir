@@ -719,6 +719,15 @@ func.func @f(%q: !t) {
 
 !t = tensor<?x?x?x64xf32>
 func.func @f(%q: !t) {
+  // expected-error @+1 {{key chunk 1000 is not 0 or an even multiple of the key tile 16 up to 2^20}}
+  %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16, value_tile = 16, value_rows = 6, key_chunk = 1000>} : !t, !t, !t -> !t
+  return
+}
+
+// -----
+
+!t = tensor<?x?x?x64xf32>
+func.func @f(%q: !t) {
   // expected-error @+1 {{'attn.schedule' with bf16_dot needs bf16 q and k, not 'f32' and 'f32'}}
   %y = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6, bf16_dot = true>} : !t, !t, !t -> !t
   return

@@ -128,14 +128,19 @@ func.func @typed_attributes(%q: !t4) -> (!t4, !t4, !t4) {
   return %a, %b, %w : !t4, !t4, !t4
 }
 
-// bf16_dot is printed only when true (false is its default).
+// bf16_dot is printed only when true (false is its default), key_chunk
+// only when not 0.
 // CHECK-LABEL: func.func @bf16_dot_schedule
 func.func @bf16_dot_schedule(%q: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
   // CHECK: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6, bf16_dot = true>}
   %a = attn.attend %q, %q, %q {attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6, bf16_dot = true>} : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   // CHECK: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6>}
   %b = attn.attend %a, %a, %a {attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6, bf16_dot = false>} : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
-  return %b : tensor<?x?x?x64xbf16>
+  // CHECK: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6, key_chunk = 1024>}
+  %c = attn.attend %b, %b, %b {attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6, key_chunk = 1024>} : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  // CHECK: attn.attend {{.*}}{attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6>}
+  %d = attn.attend %c, %c, %c {attn.schedule = #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6, key_chunk = 0>} : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %d : tensor<?x?x?x64xbf16>
 }
 
 // The backward of attend (what attn-generate-backward writes): the forward's

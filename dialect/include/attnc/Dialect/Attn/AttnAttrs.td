@@ -101,19 +101,26 @@ def Attn_ScheduleAttr : Attn_Attr<"Schedule", "schedule"> {
     multiply bf16 pairs into f32 accumulators (`vdpbf16ps`, twice the f32
     FMA's work per instruction): Q·Kᵀ on the inputs as they are, a dense
     or band P·V on probabilities rounded to bf16 (a block-sparse P·V stays
-    f32). Omitted when false.
+    f32). Omitted when false. `key_chunk` (attend without a band or block
+    mask; 0, omitted: none): for key sequences longer than two chunks,
+    the softmax runs over chunks of this many keys, merged by rescaling
+    (FlashAttention's online softmax, once per chunk), so that a tile's
+    scores and probabilities stay in L2; shorter sequences take the whole
+    row at once (the kernel holds both forms and picks one per call).
 
     Example:
 
     ```mlir
     #attn.schedule<vector_width = 8, tile_queries = 48, register_rows = 6, key_tile = 16, value_tile = 16, value_rows = 6>
     #attn.schedule<vector_width = 16, tile_queries = 64, register_rows = 8, key_tile = 32, value_tile = 64, value_rows = 6, bf16_dot = true>
+    #attn.schedule<vector_width = 16, tile_queries = 48, register_rows = 6, key_tile = 64, value_tile = 64, value_rows = 6, key_chunk = 1024>
     ```
   }];
   let parameters = (ins "int64_t":$vector_width, "int64_t":$tile_queries,
                         "int64_t":$register_rows, "int64_t":$key_tile,
                         "int64_t":$value_tile, "int64_t":$value_rows,
-                        DefaultValuedParameter<"bool", "false">:$bf16_dot);
+                        DefaultValuedParameter<"bool", "false">:$bf16_dot,
+                        DefaultValuedParameter<"int64_t", "0">:$key_chunk);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }
