@@ -137,14 +137,16 @@ Results buildOp(Operation &op, ValueTable &values, const TargetInfo &target,
         TensorValue v = values.tensors.lookup(a.getV());
         std::vector<H::Expr> shape{q.shape[0], q.shape[1], q.shape[2],
                                    v.shape[3]};
-        FailureOr<AttendFuncs> chunked = failure();
+        std::optional<AttendFuncs> chunked;
         if (int64_t kc = s->getKeyChunk()) {
           tile.keyChunk = int(kc);
-          chunked = defineAttend(a, values, int(s->getVectorWidth()), tile);
-          if (failed(chunked))
+          auto c = defineAttend(a, values, int(s->getVectorWidth()), tile);
+          if (failed(c))
             return failure();
+          if (c->chunked)
+            chunked = *c;
         }
-        if (failed(chunked) || !chunked->chunked) {
+        if (!chunked) {
           cpu::scheduleAttend(*f, *s);
           return single(f->out, shape, resultType(a));
         }

@@ -93,15 +93,15 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s,
   else
     f.vf.compute_at(loops, bh).vectorize(c, VW, RoundUp);
 
-  // The chunks' merge, chunk by chunk: everything of a chunk (its scores,
-  // softmax and P·V) is computed inside this loop.
+  // Where a chunk's work (scores, softmax, P·V) is computed: per tile, or
+  // with chunks inside the merge's loop over them, one chunk at a time.
   H::Func at = loops;
   H::VarOrRVar atv = io;
-  if (f.state.defined()) {
-  f.state.compute_at(loops, io).vectorize(c, VW, RoundUp);
-  f.state.update().reorder(c, i, f.rc).vectorize(c, VW, RoundUp);
-  at = f.state;
-  atv = f.rc.x;
+  if (f.chunked) {
+    f.state.compute_at(loops, io).vectorize(c, VW, RoundUp);
+    f.state.update().reorder(c, i, f.rc).vectorize(c, VW, RoundUp);
+    at = f.state;
+    atv = f.rc.x;
   }
 
   auto [dStep, dPair] = reductionSteps(f.rd, f.bf16Dot);
