@@ -250,7 +250,7 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
       f.rk.where(chunkStart + f.rk.y * lanes < Lp);
   }
   if (isBand) {
-    H::Expr groupLo = chunkStart + f.rk.y * lanes;
+    H::Expr groupLo = f.rk.y * lanes; // a band is never chunked
     f.rk.where(meetsBand(groupLo, groupLo + (lanes - 1), i, i, bandLo, bandHi));
   }
   f.rb = H::RDom(0, S, 0, (Lk + S - 1) / S, "rb");
@@ -318,7 +318,7 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   if (isBand || pvBlocks) {
     f.pv = isBand ? AttendFuncs::PV::BandTiled : AttendFuncs::PV::BlockTiled;
     if (isBand) {
-      H::Expr first = chunkStart + (f.pvPairs ? 2 * f.rg.y : H::Expr(f.rg.x));
+      H::Expr first = f.pvPairs ? 2 * f.rg.y : H::Expr(f.rg.x);
       H::Expr last = f.pvPairs ? first + 1 : first;
       f.rg.where(
           meetsBand(first, last, g * VR, g * VR + (VR - 1), bandLo, bandHi));
