@@ -154,13 +154,15 @@ struct WindowedFuncs {
       bandSum, bandPv, bandPvOut; // kRows: keys as f32 rows (head dim innermost)
   Halide::Var t{"t"}, blk{"blk"}, rho{"rho"};
   Halide::RDom bandSlots;
-  // Without global keys the band's Q·Kᵀ is indexed by register tile (query
-  // lane tl and slot row sr of query group tq and slot group sg) and its
-  // P·V by row group (row vr of group vg), so that a tile outside every
-  // window of its queries skips its reduction; bandPvSlots: P·V's slots.
-  bool bandTiled = false;
+  // The band's Q·Kᵀ is indexed by register tile (query lane tl and slot
+  // row sr of query group tq and slot group sg) and its P·V by row group
+  // (row vr of group vg), so that a tile outside every window of its
+  // queries skips its reduction; bandPvSlots: P·V's band slots,
+  // globalPvSlots: its global keys (a second update).
+  // bandRd: the head dimension of the band's Q·Kᵀ (its predicate skips
+  // tiles).
   Halide::Var tl{"tl"}, sr{"sr"}, tq{"tq"}, sg{"sg"}, vr{"vr"}, vg{"vg"};
-  Halide::RDom bandPvSlots;
+  Halide::RDom bandRd, bandPvSlots, globalPvSlots;
 };
 
 /// `blockQueries`: the query tile of the schedule; a window without

@@ -22,7 +22,7 @@ namespace H = Halide;
 // row (as in full attention) instead of one unaligned vector load per tap
 // and query vector; the slots outside a query's own window are masked,
 // (B − 1)/(B + left + right) of the slots (a fifth at 128 + 128, B = 64),
-// of which whole register tiles are skipped (see bandTiled: Zen 5, one
+// of which whole register tiles are skipped (Zen 5, one
 // thread, L = 4096 / 16384 / 65536: 16.4 / 64.3 / 253 ms -> 14.7 / 59.6 /
 // 237). With a dilation, each residue class of queries is such a
 // sequence (see defineBand); global keys are extra slots. For windows up to
@@ -71,26 +71,20 @@ H::Expr defineBand(WindowedFuncs &f, const TensorValue &q,
   // Query t sees slots [t, t + left + right]: a fifth of a 64-query
   // block's slots at 128 + 128 lie outside, and the corners of whole
   // register tiles outside every window of their queries are skipped.
-  // (Global keys are slots every query sees: their blocks keep the dense
-  // form.)
-  f.bandTiled = G == 0;
+  // Global keys are slots every query sees: their dot products are a
+  // matmul of their own (gDot) and their P·V a second update.
   const int KT = tile.keys, QR = tile.rows, VR = tile.valueRows;
-  H::Expr dot;
-  if (f.bandTiled) {
-    H::Expr firstSlot = f.sg * QR, firstQuery = f.tq * KT;
-    f.rd.where(firstSlot + (QR - 1) >= firstQuery &&
-               firstSlot <= firstQuery + (KT - 1) + left + right);
-    f.bandDot(f.tl, f.sr, f.tq, f.sg, blk, rho, h, b) = 0.0f;
-    f.bandDot(f.tl, f.sr, f.tq, f.sg, blk, rho, h, b) +=
-        f.qT(firstQuery + f.tl, f.rd, blk, rho, h, b) *
-        f.kRows(f.rd, key(firstSlot + f.sr), h, b);
-    dot = f.bandDot(t % KT, w % QR, t / KT, w / QR, blk, rho, h, b);
-  } else {
-    f.bandDot(t, w, blk, rho, h, b) = 0.0f;
-    f.bandDot(t, w, blk, rho, h, b) +=
-        f.qT(t, f.rd, blk, rho, h, b) * f.kRows(f.rd, key(w), h, b);
-    dot = f.bandDot(t, w, blk, rho, h, b);
-  }
+  H::Expr firstSlot = f.sg * QR, firstQuery = f.tq * KT;
+  // An RDom of its own: its predicate names the tile (global keys' dot
+  // products reduce over f.rd).
+  f.bandRd = H::RDom(0, D, "band_rd");
+  f.bandRd.where(firstSlot + (QR - 1) >= firstQuery &&
+                 firstSlot <= firstQuery + (KT - 1) + left + right);
+  f.bandDot(f.tl, f.sr, f.tq, f.sg, blk, rho, h, b) = 0.0f;
+  f.bandDot(f.tl, f.sr, f.tq, f.sg, blk, rho, h, b) +=
+      f.qT(firstQuery + f.tl, f.bandRd, blk, rho, h, b) *
+      f.kRows(f.bandRd, key(firstSlot + f.sr), h, b);
+  H::Expr dot = f.bandDot(t % KT, w % QR, t / KT, w / QR, blk, rho, h, b);
   H::Expr live = w < slots && key(w) >= 0 && key(w) < Lk && w >= t &&
                  w <= t + left + right;
   f.bandScore = H::Func("band_score");
@@ -123,29 +117,25 @@ H::Expr defineBand(WindowedFuncs &f, const TensorValue &q,
   f.bandSum(t, blk, rho, h, b) += f.bandProbs(t, r, blk, rho, h, b);
   f.bandPv = H::Func("band_pv");
   f.bandPvOut = H::Func("band_pv_tile");
-  if (f.bandTiled) {
-    // Rows vg·VR + vr of a group see slots [vg·VR, vg·VR + VR − 1 + left +
-    // right]; the others have probability 0.
-    f.bandPvSlots = H::RDom(0, slots, "band_pv_r");
-    H::RVar rp = f.bandPvSlots.x;
-    f.bandPvSlots.where(rp >= f.vg * VR &&
-                        rp <= f.vg * VR + (VR - 1) + left + right);
-    f.bandPv(c, f.vr, f.vg, blk, rho, h, b) = 0.0f;
+  // Rows vg·VR + vr of a group see slots [vg·VR, vg·VR + VR − 1 + left +
+  // right]; the others have probability 0.
+  f.bandPvSlots = H::RDom(0, slots, "band_pv_r");
+  H::RVar rp = f.bandPvSlots.x;
+  f.bandPvSlots.where(rp >= f.vg * VR &&
+                      rp <= f.vg * VR + (VR - 1) + left + right);
+  f.bandPv(c, f.vr, f.vg, blk, rho, h, b) = 0.0f;
+  f.bandPv(c, f.vr, f.vg, blk, rho, h, b) +=
+      f.bandProbs(f.vg * VR + f.vr, rp, blk, rho, h, b) *
+      f.vf(c, key(rp), h, b);
+  if (G > 0) {
+    f.globalPvSlots = H::RDom(0, G, "global_pv_r");
+    H::RVar rg = f.globalPvSlots.x;
     f.bandPv(c, f.vr, f.vg, blk, rho, h, b) +=
-        f.bandProbs(f.vg * VR + f.vr, rp, blk, rho, h, b) *
-        f.vf(c, key(rp), h, b);
-    f.bandPvOut(c, t, blk, rho, h, b) =
-        f.bandPv(c, t % VR, t / VR, blk, rho, h, b);
-  } else {
-    H::Expr value = f.vf(c, key(H::min(r, slots - 1)), h, b);
-    if (G > 0)
-      value =
-          H::select(r < slots, value, f.gv(c, H::max(r - slots, 0), h, b));
-    f.bandPv(c, t, blk, rho, h, b) = 0.0f;
-    f.bandPv(c, t, blk, rho, h, b) +=
-        f.bandProbs(t, r, blk, rho, h, b) * value;
-    f.bandPvOut(c, t, blk, rho, h, b) = f.bandPv(c, t, blk, rho, h, b);
+        f.bandProbs(f.vg * VR + f.vr, slots + rg, blk, rho, h, b) *
+        f.gv(c, rg, h, b);
   }
+  f.bandPvOut(c, t, blk, rho, h, b) =
+      f.bandPv(c, t % VR, t / VR, blk, rho, h, b);
   H::Expr p = i / dil, ti = p % B, bi = p / B, ri = i % dil;
   return normalized(f.bandPvOut(c, ti, bi, ri, h, b),
                     f.bandSum(ti, bi, ri, h, b), H::Float(32));
