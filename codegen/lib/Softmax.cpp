@@ -8,7 +8,7 @@ RowSoftmax attnc::codegen::rowSoftmax(H::Func score, H::RDom over,
                                       H::Expr candidate, H::Var w,
                                       const std::vector<H::Var> &row,
                                       const std::string &name,
-                                      bool probsOverVisited) {
+                                      std::optional<VisitedProbs> visited) {
   RowSoftmax s{H::Func(name + "_max"), H::Func(name + "_p"),
                H::Func(name + "_sum")};
   std::vector<H::Expr> at(row.begin(), row.end());
@@ -19,10 +19,13 @@ RowSoftmax attnc::codegen::rowSoftmax(H::Func score, H::RDom over,
   };
   s.rowMax(at) = kLowest;
   s.rowMax(at) = H::max(s.rowMax(at), score(with(candidate)));
-  if (probsOverVisited) {
-    s.probs(with(w)) = 0.0f;
-    s.probs(with(candidate)) =
-        softmaxWeight(score(with(candidate)), s.rowMax(at));
+  if (visited) {
+    s.probs(with(w)) =
+        visited->zeroUnvisited ? H::Expr(0.0f) : H::undef<float>();
+    s.probs(with(visited->candidate)) = H::select(
+        visited->allowed,
+        softmaxWeight(score(with(visited->candidate)), s.rowMax(at)), 0.0f);
+    s.probsOver = visited->over;
   } else {
     s.probs(with(w)) = softmaxWeight(score(with(w)), s.rowMax(at));
   }

@@ -16,6 +16,7 @@
 #include <Halide.h>
 
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,21 @@ inline const float kLowest = std::numeric_limits<float>::lowest();
 
 struct RowSoftmax {
   Halide::Func rowMax, probs, rowSum;
+  /// With VisitedProbs: the RDom the probabilities' update visits.
+  std::optional<Halide::RDom> probsOver;
+};
+
+/// Probabilities computed only where they are read (an update over
+/// `over`, standing for candidate `candidate`), instead of for every
+/// candidate: the exponentials of the candidates it skips are never
+/// evaluated. Visited candidates where `allowed` is false get 0 (a reader
+/// visits them, but they are not the row's). The rest are 0 with
+/// `zeroUnvisited` (a store each), else never written: no reader may
+/// visit them.
+struct VisitedProbs {
+  Halide::RDom over;
+  Halide::Expr candidate, allowed;
+  bool zeroUnvisited = false;
 };
 
 /// The unnormalised probability of a candidate with score `score` in a row
@@ -35,14 +51,13 @@ Halide::Expr softmaxWeight(Halide::Expr score, Halide::Expr rowMax);
 
 /// `score(w, row...)` over candidates w of a row (e.g. i, h, b); `over` visits
 /// the candidates of a row (it may carry predicates that skip dead ones)
-/// and `candidate` is the w it stands for. With `probsOverVisited`, the
-/// probabilities are 0 and then computed over `over` only (an update): the
-/// exponentials of the candidates `over` skips are not evaluated, at the
-/// price of a store of 0 for each — worth it when most are skipped.
+/// and `candidate` is the w it stands for. Probabilities are computed for
+/// every w, or with `visited` only where it says.
 RowSoftmax rowSoftmax(Halide::Func score, Halide::RDom over,
                       Halide::Expr candidate, Halide::Var w,
                       const std::vector<Halide::Var> &row,
-                      const std::string &name, bool probsOverVisited = false);
+                      const std::string &name,
+                      std::optional<VisitedProbs> visited = std::nullopt);
 
 /// acc / sum, or 0 for a row with no allowed candidate, as `type` (NaN
 /// stays NaN).

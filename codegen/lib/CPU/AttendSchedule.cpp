@@ -15,19 +15,6 @@ namespace H = Halide;
 
 namespace {
 
-/// A transposing copy f(..., x, ..., y) stored x innermost, whose source is
-/// y-major: vectors of `lanes` x gather from `lanes` source rows, and y runs
-/// inside each such block of x so that the rows' cache lines are read from
-/// L1 for consecutive y. (x outside y made every vector's 16 loads miss to
-/// L2, and unscheduled, LLVM turned the copy into gathers and scatters:
-/// 7 % and 6 % of causal attention at L = 1024 on Zen 5.)
-void transposeInBlocks(H::Func f, H::Var x, H::Var y, int lanes) {
-  H::Var xo("xo"), xi("xi");
-  f.split(x, xo, xi, lanes, H::TailStrategy::RoundUp)
-      .reorder(xi, y, xo)
-      .vectorize(xi);
-}
-
 /// The RVar a register tile's reduction steps over and, for bf16 pairs
 /// (r = (element of the pair, pair)), the element it vectorises with the
 /// lanes (vdpbf16ps).
@@ -121,10 +108,10 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s,
   scheduleLaneReduction(sm.rowMax, f.rk.x, f.rk.y, at, atv, i, h, b,
                         blocks);
   sm.probs.compute_at(H::LoopLevel(at, atv)).vectorize(f.jl, VW, RoundUp);
-  // Lanes rk.x of a group write keys rk.y·lanes + rk.x: distinct keys,
-  // which Halide cannot prove of the sum.
-  if (sm.probs.has_update_definition())
-    sm.probs.update().allow_race_conditions().vectorize(f.rk.x);
+  // Lanes x of a group write keys y·lanes + x: distinct keys, which
+  // Halide cannot prove of the sum.
+  if (sm.probsOver)
+    sm.probs.update().allow_race_conditions().vectorize(sm.probsOver->x);
   scheduleLaneReduction(sm.rowSum, f.rk.x, f.rk.y, at, atv, i, h, b,
                         blocks);
   // P·V on bf16 pairs: the chunk's probabilities rounded once

@@ -1,4 +1,4 @@
-//===- RegisterTile.cpp - register tiles and lane reductions, once --------===//
+//===- RegisterTile.cpp - register tiles, lane reductions, transposes ----===//
 #include "CpuSchedules.h"
 
 using namespace attnc::codegen;
@@ -75,4 +75,12 @@ void attnc::codegen::cpu::scheduleLaneReduction(H::Func rowFn, H::RVar lanesVar,
     lanes.update().reorder(u, groupVar, *outerGroupVar, i).vectorize(u);
   else
     lanes.update().reorder(u, groupVar, i).vectorize(u);
+}
+
+void attnc::codegen::cpu::transposeInBlocks(H::Func f, H::Var x, H::Var y,
+                                            int lanes) {
+  H::Var xo("xo"), xi("xi");
+  f.split(x, xo, xi, lanes, H::TailStrategy::RoundUp)
+      .reorder(xi, y, xo)
+      .vectorize(xi);
 }

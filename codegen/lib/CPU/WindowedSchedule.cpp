@@ -104,7 +104,7 @@ void scheduleGlobalRows(WindowedFuncs &f, int VW) {
     x.compute_at(f.full, f.h);
   // Staged per head: vectorised, or the copies cost more than the global
   // rows' arithmetic (Longformer, L = 4096: 16 % of the time, scalar).
-  f.kAll.vectorize(f.j, VW, RoundUp);
+  cpu::transposeInBlocks(f.kAll, f.j, f.d, VW);
   f.vAll.vectorize(f.c, VW, RoundUp);
   f.gqk.vectorize(f.j, VW, RoundUp);
   f.gqk.update().vectorize(f.j, VW, RoundUp);
