@@ -92,8 +92,11 @@ struct AttendFuncs {
   // P·V of a chunk (register-tiled pvAcc), then `state` = (P·V, max, sum)
   // of the chunks so far, one update per chunk (rc).
   Halide::Func pvAcc, chunkAcc, state, out;
+  // Block mask: whether row i sees key block kb (1 or 0), evaluated once
+  // per tile for the softmax's liveness tests; undefined otherwise.
+  Halide::Func liveBlock;
   Halide::Var c{"c"}, d{"d"}, i{"i"}, j{"j"}, h{"h"}, b{"b"}, r{"r"},
-      g{"g"}, kl{"kl"}, t{"t"}, p{"p"}, jl{"jl"}, kc{"kc"};
+      g{"g"}, kl{"kl"}, t{"t"}, p{"p"}, jl{"jl"}, kc{"kc"}, kb{"kb"};
   // rd: head dim (bf16Dot: rd.x in the pair, rd.y the pair); rk: keys as
   // (lane, lane group) for max and sum; rp / rg / rb: keys of P·V (dense,
   // band row group, blocks live for a row group; with pvPairs rp and rg

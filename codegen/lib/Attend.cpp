@@ -237,12 +237,18 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   int32_t S = int32_t(std::max<int64_t>(blockSize, 1));
   H::Expr candidate;
   if (isBlock) {
+    // The mask evaluated once per (row, key block) of a tile: the row max,
+    // the probabilities and the row sum each test every block of every
+    // row, and the mask's own arithmetic (clamped layout loads, i / S)
+    // cost more than a live block's exponentials.
+    auto liveAt = regionToExpr(op.getMask(), {b, h, i, f.kb * S}, caps);
+    if (failed(liveAt))
+      return failure();
+    f.liveBlock = H::Func("live_block");
+    f.liveBlock(f.kb, i, h, b) = H::cast<uint8_t>(*liveAt);
     f.rk = H::RDom(0, lanes, 0, S / lanes, 0, (Lk + S - 1) / S, "rk");
     candidate = f.rk.z * S + f.rk.y * lanes + f.rk.x;
-    auto liveBlock = regionToExpr(op.getMask(), {b, h, i, f.rk.z * S}, caps);
-    if (failed(liveBlock))
-      return failure();
-    f.rk.where(*liveBlock);
+    f.rk.where(f.liveBlock(f.rk.z, i, h, b) != 0);
   } else {
     f.rk = H::RDom(0, lanes, 0, KC / lanes, "rk");
     candidate = f.rk.y * lanes + f.rk.x;
@@ -278,12 +284,11 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
                            /*zeroUnvisited=*/!pvBlocks};
     if (pvBlocks) {
       H::RDom rv(0, lanes, 0, S / lanes, 0, (Lk + S - 1) / S, "rv");
-      auto forGroup = liveForRows(i / VR * VR, VR, rv.z * S);
-      auto forRow = regionToExpr(op.getMask(), {b, h, i, rv.z * S}, caps);
-      if (failed(forGroup) || failed(forRow))
-        return failure();
-      rv.where(*forGroup);
-      visited = VisitedProbs{rv, rv.z * S + rv.y * lanes + rv.x, *forRow};
+      H::Expr first = i / VR * VR;
+      rv.where(f.liveBlock(rv.z, first, h, b) != 0 ||
+               f.liveBlock(rv.z, first + (VR - 1), h, b) != 0);
+      visited = VisitedProbs{rv, rv.z * S + rv.y * lanes + rv.x,
+                             f.liveBlock(rv.z, i, h, b) != 0};
     }
   }
   f.softmax = rowSoftmax(chunkScore, f.rk, candidate, jl, {i, kc, h, b},

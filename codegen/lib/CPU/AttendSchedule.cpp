@@ -105,6 +105,8 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s,
   std::optional<H::RVar> blocks;
   if (f.rk.dimensions() == 3)
     blocks = f.rk.z;
+  if (f.liveBlock.defined())
+    f.liveBlock.compute_at(H::LoopLevel(at, atv));
   scheduleLaneReduction(sm.rowMax, f.rk.x, f.rk.y, at, atv, i, h, b,
                         blocks);
   sm.probs.compute_at(H::LoopLevel(at, atv)).vectorize(f.jl, VW, RoundUp);
