@@ -103,6 +103,9 @@ struct AttendFuncs {
   // are (element of the pair, pair) too).
   // rc: the chunks.
   Halide::RDom rd, rk, rp, rg, rb, rc;
+  // QK::BlockTiled: the score's key tiles (lane rs.x of key tile rs.y)
+  // live for the row's register tile; the others are never written.
+  Halide::RDom rs;
 };
 
 mlir::FailureOr<AttendFuncs> defineAttend(attn::AttendOp op, ValueTable &values,

@@ -92,10 +92,23 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s,
   }
 
   auto [dStep, dPair] = reductionSteps(f.rd, f.bf16Dot);
-  if (f.qk == AttendFuncs::QK::BlockTiled)
-    registerTile(f.score, at, atv, f.dotAcc, j, i, dStep, VW, KB, QR,
-                 std::make_pair(f.kl, f.r), {H::Var("jb"), f.g}, dPair);
-  else
+  if (f.qk == AttendFuncs::QK::BlockTiled) {
+    // The scores' update visits live register tiles (rows gq·QR + rr, key
+    // tile rs.y) and computes each tile's accumulator there.
+    H::Var gq("gq"), rr("rr");
+    H::RVar vec("vec"), lane("lane");
+    f.score.compute_at(H::LoopLevel(at, atv)).align_bounds(i, QR);
+    f.score.update()
+        .split(i, gq, rr, QR, H::TailStrategy::GuardWithIf)
+        .split(f.rs.x, vec, lane, VW)
+        .reorder(lane, vec, rr, f.rs.y, gq)
+        .allow_race_conditions()
+        .vectorize(lane)
+        .unroll(vec)
+        .unroll(rr);
+    registerAccumulator(f.dotAcc, H::LoopLevel(f.score, f.rs.y), f.kl, f.r,
+                        dStep, VW, {H::Var("jb"), f.g}, dPair);
+  } else
     registerTile(f.score, at, atv, f.dotAcc, j, i, dStep, VW, KB, QR,
                  std::nullopt, {}, dPair);
 

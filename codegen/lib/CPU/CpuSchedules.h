@@ -99,6 +99,15 @@ void registerTile(Halide::Func consumer, Halide::Func at, Halide::VarOrRVar atVa
                   std::vector<Halide::VarOrRVar> tileVars = {},
                   std::optional<Halide::RVar> pairElement = {});
 
+/// registerTile's accumulator alone: `accum` computed at `at` (one
+/// register tile per iteration there), `accInner` vectorised by `lanes`,
+/// `accRow` unrolled, the reduction `r` outside them.
+void registerAccumulator(Halide::Func accum, Halide::LoopLevel at,
+                         Halide::Var accInner, Halide::Var accRow,
+                         Halide::RVar r, int lanes,
+                         std::vector<Halide::VarOrRVar> tileVars,
+                         std::optional<Halide::RVar> pairElement);
+
 } // namespace cpu
 } // namespace codegen
 } // namespace attnc

@@ -42,7 +42,17 @@ void attnc::codegen::cpu::registerTile(
       .vectorize(lane)
       .unroll(vec)
       .unroll(q);
-  accum.compute_at(consumer, o)
+  registerAccumulator(accum, H::LoopLevel(consumer, o), accInner, accRow, r,
+                      lanes, tileVars, pairElement);
+}
+
+void attnc::codegen::cpu::registerAccumulator(
+    H::Func accum, H::LoopLevel at, H::Var accInner, H::Var accRow, H::RVar r,
+    int lanes, std::vector<H::VarOrRVar> tileVars,
+    std::optional<H::RVar> pairElement) {
+  auto RoundUp = H::TailStrategy::RoundUp;
+  H::Var vec("vec"), lane("lane");
+  accum.compute_at(at)
       .split(accInner, vec, lane, lanes, RoundUp)
       .vectorize(lane)
       .unroll(vec)
