@@ -300,7 +300,7 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
                            /*zeroUnvisited=*/!pvBlocks};
     if (pvBlocks) {
       H::RDom rv(0, lanes, 0, S / lanes, 0, (Lk + S - 1) / S, "rv");
-      H::Expr first = i / VR * VR;
+      H::Expr first = i / VR * VR; // its group's first and last rows decide
       rv.where(f.liveBlock(rv.z, first, h, b) != 0 ||
                f.liveBlock(rv.z, first + (VR - 1), h, b) != 0);
       visited = VisitedProbs{rv, rv.z * S + rv.y * lanes + rv.x,
