@@ -130,6 +130,7 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   bool isBlock = blockSize > 0 && blockSize % lanes == 0 &&
                  blockSize <= kMaxBlockSize;
   int32_t S = int32_t(std::max<int64_t>(blockSize, 1));
+  H::Expr keyBlocks = (Lk + S - 1) / S;
 
   // Keys are padded to a whole number of KB-blocks; padded keys are masked.
   H::Expr Lp = (Lk + KB - 1) / KB * KB;
@@ -213,7 +214,7 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
     // writing the dead tiles' zeros was 6 % of BigBird at L = 2048. The
     // tiles cover whole key blocks, as the softmax reads them (keys past
     // Lk are masked).
-    f.rs = H::RDom(0, KB, 0, (Lk + S - 1) / S * (S / KB), "rs");
+    f.rs = H::RDom(0, KB, 0, keyBlocks * (S / KB), "rs");
     auto live = liveForRows(i / QR * QR, QR, f.rs.y * KB);
     if (failed(live))
       return failure();
@@ -262,7 +263,7 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
       return failure();
     f.liveBlock = H::Func("live_block");
     f.liveBlock(f.kb, i, h, b) = H::cast<uint8_t>(*liveAt);
-    f.rk = H::RDom(0, lanes, 0, S / lanes, 0, (Lk + S - 1) / S, "rk");
+    f.rk = H::RDom(0, lanes, 0, S / lanes, 0, keyBlocks, "rk");
     candidate = f.rk.z * S + f.rk.y * lanes + f.rk.x;
     f.rk.where(f.liveBlock(f.rk.z, i, h, b) != 0);
   } else {
@@ -275,7 +276,7 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
     H::Expr groupLo = f.rk.y * lanes; // a band is never chunked
     f.rk.where(meetsBand(groupLo, groupLo + (lanes - 1), i, i, bandLo, bandHi));
   }
-  f.rb = H::RDom(0, S, 0, (Lk + S - 1) / S, "rb");
+  f.rb = H::RDom(0, S, 0, keyBlocks, "rb");
   // P·V row groups of VR <= S rows skip the key blocks dead for all their
   // rows. (Taller groups, possible only with SSE's 4 lanes or a
   // hand-written schedule, take the dense P·V: dead keys' probabilities
@@ -299,7 +300,7 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
     visited = VisitedProbs{f.rk, candidate, H::Expr(true),
                            /*zeroUnvisited=*/!pvBlocks};
     if (pvBlocks) {
-      H::RDom rv(0, lanes, 0, S / lanes, 0, (Lk + S - 1) / S, "rv");
+      H::RDom rv(0, lanes, 0, S / lanes, 0, keyBlocks, "rv");
       H::Expr first = i / VR * VR; // its group's first and last rows decide
       rv.where(f.liveBlock(rv.z, first, h, b) != 0 ||
                f.liveBlock(rv.z, first + (VR - 1), h, b) != 0);

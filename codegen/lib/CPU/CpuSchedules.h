@@ -108,6 +108,15 @@ void registerAccumulator(Halide::Func accum, Halide::LoopLevel at,
                          std::vector<Halide::VarOrRVar> tileVars,
                          std::optional<Halide::RVar> pairElement);
 
+/// One update of a register tile's accumulator: `accInner` vectorised by
+/// `lanes`, `accRow` unrolled, its reduction `r` outside them, then the
+/// tile indices (registerAccumulator's update; a second update, such as
+/// the windowed global keys' P·V, takes the same schedule).
+void registerTileUpdate(Halide::Stage update, Halide::Var accInner,
+                        Halide::Var accRow, Halide::RVar r, int lanes,
+                        std::vector<Halide::VarOrRVar> tileVars,
+                        std::optional<Halide::RVar> pairElement = {});
+
 } // namespace cpu
 } // namespace codegen
 } // namespace attnc

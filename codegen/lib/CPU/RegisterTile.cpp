@@ -57,12 +57,20 @@ void attnc::codegen::cpu::registerAccumulator(
       .vectorize(lane)
       .unroll(vec)
       .unroll(accRow);
+  registerTileUpdate(accum.update(), accInner, accRow, r, lanes, tileVars,
+                     pairElement);
+}
+
+void attnc::codegen::cpu::registerTileUpdate(
+    H::Stage update, H::Var accInner, H::Var accRow, H::RVar r, int lanes,
+    std::vector<H::VarOrRVar> tileVars, std::optional<H::RVar> pairElement) {
+  H::Var vec("vec"), lane("lane");
   std::vector<H::VarOrRVar> order = {lane, vec, accRow, r};
   order.insert(order.end(), tileVars.begin(), tileVars.end());
   if (pairElement)
     order.insert(order.begin(), *pairElement);
-  H::Stage update = accum.update();
-  update.split(accInner, vec, lane, lanes, RoundUp).reorder(order);
+  update.split(accInner, vec, lane, lanes, H::TailStrategy::RoundUp)
+      .reorder(order);
   // The pair's two products summed into one lane: a vector reduction
   // (atomic: Halide then may reassociate the sum), vdpbf16ps.
   if (pairElement)

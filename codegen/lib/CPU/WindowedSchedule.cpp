@@ -76,15 +76,10 @@ void scheduleBand(WindowedFuncs &f, attn::ScheduleAttr s) {
   f.bandPvOut.store_at(f.result, task).fold_storage(f.blk, 1);
   if (f.globals == 0)
     return;
-  // Global keys' P·V: the register tile's second update, vectorised and
-  // unrolled like the first.
-  H::Var vec("vec"), lane("lane");
-  f.bandPv.update(1)
-      .split(f.c, vec, lane, VW, RoundUp)
-      .reorder(lane, vec, f.vr, f.globalPvSlots.x, f.vg)
-      .vectorize(lane)
-      .unroll(vec)
-      .unroll(f.vr);
+  // Global keys' P·V: the register tile's second update, scheduled like
+  // the first.
+  cpu::registerTileUpdate(f.bandPv.update(1), f.c, f.vr, f.globalPvSlots.x,
+                          VW, {f.vg});
   f.globalRow.compute_at(f.result, tile);
   f.gk.compute_at(f.result, tile);
   f.gv.compute_at(f.result, tile).vectorize(f.c, VW, RoundUp);
