@@ -96,7 +96,8 @@ struct AttendFuncs {
   // per tile for the softmax's liveness tests; undefined otherwise.
   Halide::Func liveBlock;
   Halide::Var c{"c"}, d{"d"}, i{"i"}, j{"j"}, h{"h"}, b{"b"}, r{"r"},
-      g{"g"}, kl{"kl"}, t{"t"}, p{"p"}, jl{"jl"}, kc{"kc"}, kb{"kb"};
+      g{"g"}, kl{"kl"}, t{"t"}, p{"p"}, jl{"jl"}, kc{"kc"}, kb{"kb"},
+      db{"db"}, jb{"jb"};
   // rd: head dim (bf16Dot: rd.x in the pair, rd.y the pair); rk: keys as
   // (lane, lane group) for max and sum; rp / rg / rb: keys of P·V (dense,
   // band row group, blocks live for a row group; with pvPairs rp and rg

@@ -416,6 +416,7 @@ FailureOr<BuiltKernel> attnc::codegen::buildKernel(func::FuncOp fn,
       k.bf16Dot = true;
   });
   k.pipeline = H::Pipeline(outputs);
+  cpu::addVectorTransposes(k.pipeline);
   for (auto &[chunked, combine] : lsh.fused)
     cpu::addCombinePrefetch(k.pipeline, chunked, combine);
   return k;

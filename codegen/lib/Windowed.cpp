@@ -65,7 +65,8 @@ H::Expr defineBand(WindowedFuncs &f, const TensorValue &q,
   H::Expr query = (blk * B + t) * dil + rho;
   f.qT = H::Func("q_band");
   f.qT(t, d, blk, rho, h, b) = H::cast<float>(
-      q.func(H::clamp(d, 0, D - 1), H::clamp(query, 0, Lq - 1), h, b));
+      q.func(H::clamp(H::likely(d), 0, D - 1),
+             H::clamp(H::likely(query), 0, Lq - 1), h, b));
   f.kRows = clampedF32(k, "k_rows", d, f.j);
   f.bandDot = H::Func("band_qk");
   // Query t sees slots [t, t + left + right]: a fifth of a 64-query

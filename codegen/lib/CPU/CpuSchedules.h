@@ -65,13 +65,17 @@ void addCombinePrefetch(Halide::Pipeline &p, const ChunkedFuncs &chunked,
                         const CombineFuncs &combine);
 
 /// A transposing copy f(..., x, ..., y) stored x innermost, whose source is
-/// y-major: vectors of `lanes` x gather from `lanes` source rows, and y runs
-/// inside each such block of x so that the rows' cache lines are read from
-/// L1 for consecutive y. (x outside y made every vector's 16 loads miss to
-/// L2, and unscheduled, LLVM turned the copy into gathers and scatters:
-/// 7 % and 6 % of causal attention at L = 1024 on Zen 5.)
+/// y-major, in blocks of `lanes` × `lanes` vectorised along both: with
+/// addVectorTransposes, `lanes` dense loads and a transpose in registers
+/// per block. (Vectorised along x alone, each vector was `lanes` scalar
+/// loads and inserts. x outside y made every vector's loads miss to L2,
+/// and unscheduled, LLVM turned the copy into gathers and scatters: 7 %
+/// and 6 % of causal attention at L = 1024 on Zen 5.)
 void transposeInBlocks(Halide::Func f, Halide::Var x, Halide::Var y,
                        int lanes);
+/// The lowering passes that turn transposeInBlocks' copies into dense loads,
+/// shuffles and dense stores (VectorTranspose.cpp); every x86 pipeline.
+void addVectorTransposes(Halide::Pipeline &p);
 
 /// A row reduction `rowFn(i, h, b)` over (lane, lane group) `lanesVar`,
 /// `groupVar`: computed at `at`/`atVar`, rfactored over the lanes, which

@@ -97,8 +97,10 @@ void attnc::codegen::cpu::scheduleLaneReduction(H::Func rowFn, H::RVar lanesVar,
 
 void attnc::codegen::cpu::transposeInBlocks(H::Func f, H::Var x, H::Var y,
                                             int lanes) {
-  H::Var xo("xo"), xi("xi");
+  H::Var xo("xo"), xi("xi"), yo("yo"), yi("yi");
   f.split(x, xo, xi, lanes, H::TailStrategy::RoundUp)
-      .reorder(xi, y, xo)
-      .vectorize(xi);
+      .split(y, yo, yi, lanes, H::TailStrategy::RoundUp)
+      .reorder(xi, yi, yo, xo)
+      .vectorize(xi)
+      .vectorize(yi);
 }

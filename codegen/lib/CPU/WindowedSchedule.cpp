@@ -50,7 +50,7 @@ void scheduleBand(WindowedFuncs &f, attn::ScheduleAttr s) {
   auto perBlock = [&](H::Func g) -> H::Func {
     return perTile(g).fold_storage(f.blk, 1);
   };
-  perBlock(f.qT).vectorize(f.t, VW, RoundUp);
+  cpu::transposeInBlocks(perBlock(f.qT), f.t, f.d, VW);
   // The key and value rows of a task's bands, staged once per task: the
   // tiles' bands overlap by left + right rows, which Halide's sliding
   // window did not reuse (the band's first row is not provably monotonic
