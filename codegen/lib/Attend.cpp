@@ -143,7 +143,11 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   H::Var t = f.t, p = f.p;
   if (f.bf16Dot) {
     f.qf = bf16Pairs(q, "q_pairs", t, i, p, /*pairOfPositions=*/false);
-    f.kt = bf16Pairs(k, "k_pairs", t, j, p, /*pairOfPositions=*/false);
+    // Packed per key tile, as f32 K below.
+    H::Func pairs = bf16Pairs(k, "k_pairs_rows", t, j, p,
+                              /*pairOfPositions=*/false);
+    f.kt = H::Func("k_pairs");
+    f.kt(t, kl, p, f.jb, h, b) = pairs(t, f.jb * KB + kl, p, h, b);
   } else {
     // Q in blocks of `lanes` along the head dimension, rows inside a
     // block: element d of row i at (d / lanes, i, d % lanes). The Q·Kᵀ
@@ -195,7 +199,7 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
   auto term = [&](H::Expr row) {
     if (f.bf16Dot)
       return H::cast<float>(f.qf(f.rd.x, row, f.rd.y, h, b)) *
-             H::cast<float>(f.kt(f.rd.x, jb * KB + kl, f.rd.y, h, b));
+             H::cast<float>(f.kt(f.rd.x, kl, f.rd.y, jb, h, b));
     return f.qf(f.rd % lanes, row, f.rd / lanes, h, b) *
            f.kt(kl, f.rd, jb, h, b);
   };

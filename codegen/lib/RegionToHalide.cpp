@@ -204,10 +204,25 @@ private:
       return un([](H::Expr a) { return H::sqrt(a); });
     if (isa<math::TanhOp>(op)) // per score: keep it vectorisable
       return un([](H::Expr a) {
-        // tanh(x) = 1 − 2/(e^{2x} + 1); |x| <= 9 keeps e^{2x} finite and
-        // tanh(9) = 1 − 3e−8 is 1 in f32.
-        H::Expr e = H::fast_exp(2.0f * H::clamp(a, -9.0f, 9.0f));
-        return 1.0f - 2.0f / (e + 1.0f);
+        // An odd rational function of x (degree 13 over degree 6), no
+        // exponential: the coefficients of Eigen's float tanh, a fit on
+        // |x| <= 7.9 (beyond, tanh rounds to ±1 in f32) good to a few ulp.
+        // Through Halide's fast_exp (1 − 2/(e^{2x} + 1)), soft-capped
+        // attention took 1 % longer (25.18 against 24.94 ms, L = 2048, Zen
+        // 5); a reciprocal estimate and a Newton step instead of the
+        // division, 3 % longer.
+        H::Expr x = H::clamp(a, -7.90531110763549805f, 7.90531110763549805f);
+        H::Expr x2 = x * x;
+        H::Expr p = -2.76076847742355e-16f;
+        for (float c : {2.00018790482477e-13f, -8.60467152213735e-11f,
+                        5.12229709037114e-08f, 1.48572235717979e-05f,
+                        6.37261928875436e-04f, 4.89352455891786e-03f})
+          p = p * x2 + c;
+        H::Expr q = 1.19825839466702e-06f;
+        for (float c : {1.18534705686654e-04f, 2.26843463243900e-03f,
+                        4.89352518554385e-03f})
+          q = q * x2 + c;
+        return x * p / q;
       });
     // Integer and float comparisons map to one relation each; the
     // predicates MLIRGen emits are the signed and ordered ones.

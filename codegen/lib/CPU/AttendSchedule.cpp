@@ -71,7 +71,8 @@ void attnc::codegen::cpu::scheduleAttend(AttendFuncs &f, attn::ScheduleAttr s,
     f.kt.compute_at(loops, bh)
         .bound(f.t, 0, 2)
         .unroll(f.t)
-        .split(j, jo, ji, VW, RoundUp)
+        .bound(f.kl, 0, KB)
+        .split(f.kl, jo, ji, VW, RoundUp)
         .reorder(ji, f.p, jo)
         .vectorize(ji);
     f.qf.compute_at(loops, io).bound(f.t, 0, 2).unroll(f.t);
