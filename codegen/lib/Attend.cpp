@@ -137,8 +137,8 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
 
   // Keys are padded to a whole number of KB-blocks; padded keys are masked.
   H::Expr Lp = (Lk + KB - 1) / KB * KB;
-  // bf16 dot products read pairs along the head dimension, keys (queries)
-  // next, pairs outermost.
+  // bf16 dot products read pairs along the head dimension: Q's stored
+  // (element, query, pair), K's packed per key tile as f32 K is below.
   f.bf16Dot = tile.bf16Pairs;
   H::Var t = f.t, p = f.p;
   if (f.bf16Dot) {
@@ -175,9 +175,9 @@ FailureOr<AttendFuncs> attnc::codegen::defineAttend(attn::AttendOp op,
                H::clamp(H::likely(f.jb * KB + kl), 0, Lk - 1), h, b));
   }
 
-  // Q·Kᵀ. With a block-sparse mask it is indexed by register tile (jb: KB
-  // keys, g: QR rows) so that a tile whose first and last rows both lie in
-  // dead blocks skips its reduction. A tile spans one key block
+  // Q·Kᵀ, indexed by register tile (jb: KB keys, g: QR rows), as K is
+  // packed. With a block-sparse mask a tile whose first and last rows both
+  // lie in dead blocks skips its reduction: a tile spans one key block
   // (S % KB == 0) and at most two query blocks (QR <= S).
   // Whether `key`'s block is live for any of `rows` rows from `firstRow`,
   // rows <= S: they span at most two query blocks, so the first and the
