@@ -1,6 +1,7 @@
 //===- NumericsTest.cpp - every generated kernel against the reference ----===//
 //
-// Shapes: B = 2, H = 3, L in {1, 7, 100, 1000}, D in {16, 64}, value widths
+// Shapes: B = 2, H = 3, L in {1, 7, 100, 1000}, D in {16, 64} (and 24, 40 at
+// L = 100, 1000: partial vectors of the head dimension), value widths
 // that differ from D, Lq != Lk, windows wider than L, dilation 2, global
 // tokens at both ends, rows with no allowed key, logits around ±1e4.
 //
@@ -253,7 +254,12 @@ INSTANTIATE_TEST_SUITE_P(RaggedShapes, Numerics,
                          ::testing::Values(Shape{1, 16}, Shape{7, 16},
                                            Shape{100, 16}, Shape{1000, 16},
                                            Shape{1, 64}, Shape{7, 64},
-                                           Shape{100, 64}, Shape{1000, 64}),
+                                           Shape{100, 64}, Shape{1000, 64},
+                                           // Head dimensions that are not
+                                           // a whole number of vectors:
+                                           // the last block of staged Q
+                                           // and packed K is partial.
+                                           Shape{100, 24}, Shape{1000, 40}),
                          shapeName);
 
 // More than two chunks of keys (#attn.schedule key_chunk = 1024 on every
